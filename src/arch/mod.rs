@@ -1,0 +1,92 @@
+//! Kernels, one module per instruction set, all behind one table of function pointers.
+//!
+//! Every kernel receives arguments the public API has already validated (shapes, lengths,
+//! overflow, alignment), so kernels check nothing and never fail. A kernel table is a
+//! `static` per instruction set; [`crate::dispatch`] picks one once and caches a pointer to it.
+//!
+//! What every kernel must do, whatever its strategy, is what [`scalar`] does: the scalar module
+//! is the oracle every other kernel is tested against (`tests/kernels.rs` forces each one).
+
+use crate::dispatch::Isa;
+use crate::layout::Lane;
+
+pub(crate) mod scalar;
+
+/// One shared history searched by `nq` queries. Invariants (checked by the caller):
+/// `q.len() >= nq * lanes`, `hist.len() >= (lanes - 1) * stride + len` when `len > 0`,
+/// `stride >= len`, `len <= MAX_HISTORY_LEN`.
+pub(crate) struct Shared<'a, T> {
+    pub q: &'a [T],
+    pub nq: usize,
+    pub lanes: usize,
+    pub hist: &'a [T],
+    pub len: usize,
+    pub stride: usize,
+}
+
+/// `nq` queries, query `b` searching the first `lens[b]` items of its own history `b`.
+/// Invariants: `lens.len() == nq`, every `lens[b] <= cap <= stride`, `q.len() >= nq * lanes`,
+/// `hists.len() >= nq * lanes * stride` (or the last history ends early: at least
+/// `((nq - 1) * lanes + lanes - 1) * stride + lens[nq - 1]`).
+pub(crate) struct Batch<'a, T> {
+    pub q: &'a [T],
+    pub nq: usize,
+    pub lanes: usize,
+    pub hists: &'a [T],
+    pub lens: &'a [u32],
+    pub cap: usize,
+    pub stride: usize,
+}
+
+/// Top-K over a shared history. Writes, for each query `b`, the first `min(k, len)` slots of
+/// row `b` (`idx[b * k ..]`, `dist[b * k ..]`); the caller fills the rest with sentinels.
+pub(crate) type TopkSharedFn<T> = unsafe fn(&Shared<'_, T>, usize, &mut [u32], &mut [u16]);
+/// Top-K over per-query histories: the first `min(k, lens[b])` slots of each row.
+pub(crate) type TopkBatchFn<T> = unsafe fn(&Batch<'_, T>, usize, &mut [u32], &mut [u16]);
+/// All distances over a shared history: `out[b * len + i]`.
+pub(crate) type DistSharedFn<T> = unsafe fn(&Shared<'_, T>, &mut [u16]);
+/// All distances over per-query histories: `out[b * cap + i]` for `i < lens[b]` only.
+pub(crate) type DistBatchFn<T> = unsafe fn(&Batch<'_, T>, &mut [u16]);
+/// SimHash of `n` embeddings (`emb`, `n x d`) by the projection `proj` (`d x m`, row-major):
+/// writes `W = ceil(m / 64)` words per embedding to `out` (`n x W`), bit `j` of embedding `e`
+/// at word `j / 64`, bit `j % 64`, bits at and above `m` zero. Bit `j` is `s_j > 0` where
+/// `s_j = fma(e[d-1], P[d-1][j], ... fma(e[0], P[0][j], +0.0))`, exactly.
+pub(crate) type EncodeFn =
+    unsafe fn(proj: &[f32], d: usize, m: usize, emb: &[f32], n: usize, out: &mut [u64]);
+
+/// The four scan kernels of one lane type.
+pub(crate) struct LaneKernels<T> {
+    pub topk_shared: TopkSharedFn<T>,
+    pub topk_batch: TopkBatchFn<T>,
+    pub dist_shared: DistSharedFn<T>,
+    pub dist_batch: DistBatchFn<T>,
+}
+
+/// Everything one instruction set provides.
+pub(crate) struct Kernels {
+    pub isa: Isa,
+    pub u8: LaneKernels<u8>,
+    pub u16: LaneKernels<u16>,
+    pub u32: LaneKernels<u32>,
+    pub u64: LaneKernels<u64>,
+    pub encode: EncodeFn,
+}
+
+/// Picks the kernels of lane type `Self` out of a table.
+pub(crate) trait SelectKernels: Lane {
+    fn select(k: &Kernels) -> &LaneKernels<Self>;
+}
+macro_rules! select {
+    ($t:ty, $f:ident) => {
+        impl SelectKernels for $t {
+            #[inline(always)]
+            fn select(k: &Kernels) -> &LaneKernels<$t> {
+                &k.$f
+            }
+        }
+    };
+}
+select!(u8, u8);
+select!(u16, u16);
+select!(u32, u32);
+select!(u64, u64);

@@ -1,0 +1,136 @@
+//! The portable reference kernels: the executable form of the contract, and the oracle every
+//! SIMD kernel is tested against.
+//!
+//! Strategy, deliberately plain: a distance is the sum over lanes of `popcount(q ^ h)`; the top-K
+//! packs each candidate into one `u64` key `(distance << 32) | index`, whose integer order is
+//! exactly the contract's lexicographic (distance, index) order, then selects the `k` smallest
+//! keys with `select_nth_unstable` and sorts them. That costs `O(L + k log k)` per query and
+//! one scratch vector of `L` keys per call; it is not tuned, only obviously right.
+//!
+//! SimHash runs the contract's FMA chain literally, one accumulator per output bit, `k` outer so
+//! the projection is read row by row. `f32::mul_add` is a correctly rounded fused multiply-add on
+//! every target (a library call where the CPU has no FMA unit), so these bits are the contract's.
+
+use super::{Batch, Kernels, LaneKernels, Shared};
+use crate::dispatch::Isa;
+use crate::layout::Lane;
+
+/// The scalar kernel table.
+pub(crate) static KERNELS: Kernels = Kernels {
+    isa: Isa::Scalar,
+    u8: lane_kernels::<u8>(),
+    u16: lane_kernels::<u16>(),
+    u32: lane_kernels::<u32>(),
+    u64: lane_kernels::<u64>(),
+    encode,
+};
+
+const fn lane_kernels<T: Lane>() -> LaneKernels<T> {
+    LaneKernels {
+        topk_shared: topk_shared::<T>,
+        topk_batch: topk_batch::<T>,
+        dist_shared: dist_shared::<T>,
+        dist_batch: dist_batch::<T>,
+    }
+}
+
+/// Hamming distance between query `q` (`lanes` lanes) and item `i` of the SoA history `hist`.
+#[inline(always)]
+fn distance<T: Lane>(q: &[T], hist: &[T], stride: usize, i: usize) -> u32 {
+    q.iter()
+        .enumerate()
+        .map(|(w, &qw)| qw.hamming(hist[w * stride + i]))
+        .sum()
+}
+
+/// Keeps the `min(k, keys.len())` smallest keys, sorted, in `idx`/`dist` (unpacked).
+pub(crate) fn select_sorted(keys: &mut [u64], k: usize, idx: &mut [u32], dist: &mut [u16]) {
+    let kept = k.min(keys.len());
+    if kept == 0 {
+        return;
+    }
+    if kept < keys.len() {
+        keys.select_nth_unstable(kept - 1);
+    }
+    let best = &mut keys[..kept];
+    best.sort_unstable();
+    for (j, &key) in best.iter().enumerate() {
+        idx[j] = key as u32;
+        dist[j] = (key >> 32) as u16;
+    }
+}
+
+fn topk_one<T: Lane>(
+    q: &[T],
+    hist: &[T],
+    len: usize,
+    stride: usize,
+    keys: &mut Vec<u64>,
+    k: usize,
+    idx: &mut [u32],
+    dist: &mut [u16],
+) {
+    keys.clear();
+    keys.extend((0..len).map(|i| (u64::from(distance(q, hist, stride, i)) << 32) | i as u64));
+    select_sorted(keys, k, idx, dist);
+}
+
+pub(crate) fn topk_shared<T: Lane>(a: &Shared<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
+    let mut keys = Vec::with_capacity(a.len);
+    for b in 0..a.nq {
+        let q = &a.q[b * a.lanes..][..a.lanes];
+        let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
+        topk_one(q, a.hist, a.len, a.stride, &mut keys, k, ri, rd);
+    }
+}
+
+pub(crate) fn topk_batch<T: Lane>(a: &Batch<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
+    let mut keys = Vec::with_capacity(a.cap);
+    for b in 0..a.nq {
+        let q = &a.q[b * a.lanes..][..a.lanes];
+        let hist = &a.hists[b * a.lanes * a.stride..];
+        let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
+        topk_one(q, hist, a.lens[b] as usize, a.stride, &mut keys, k, ri, rd);
+    }
+}
+
+pub(crate) fn dist_shared<T: Lane>(a: &Shared<'_, T>, out: &mut [u16]) {
+    for b in 0..a.nq {
+        let q = &a.q[b * a.lanes..][..a.lanes];
+        for (i, o) in out[b * a.len..][..a.len].iter_mut().enumerate() {
+            *o = distance(q, a.hist, a.stride, i) as u16;
+        }
+    }
+}
+
+pub(crate) fn dist_batch<T: Lane>(a: &Batch<'_, T>, out: &mut [u16]) {
+    for b in 0..a.nq {
+        let q = &a.q[b * a.lanes..][..a.lanes];
+        let hist = &a.hists[b * a.lanes * a.stride..];
+        let len = a.lens[b] as usize;
+        for (i, o) in out[b * a.cap..][..len].iter_mut().enumerate() {
+            *o = distance(q, hist, a.stride, i) as u16;
+        }
+    }
+}
+
+pub(crate) fn encode(proj: &[f32], d: usize, m: usize, emb: &[f32], n: usize, out: &mut [u64]) {
+    let words = m.div_ceil(64);
+    let mut acc = vec![0.0f32; m];
+    for e in 0..n {
+        let x = &emb[e * d..][..d];
+        acc.fill(0.0); // +0.0, the contract's starting value
+        for (k, &xk) in x.iter().enumerate() {
+            let row = &proj[k * m..][..m];
+            for (s, &p) in acc.iter_mut().zip(row) {
+                *s = xk.mul_add(p, *s);
+            }
+        }
+        let o = &mut out[e * words..][..words];
+        o.fill(0);
+        for (j, &s) in acc.iter().enumerate() {
+            // NaN, -0.0 and +0.0 all compare false: bit 0.
+            o[j / 64] |= u64::from(s > 0.0) << (j % 64);
+        }
+    }
+}

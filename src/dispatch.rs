@@ -1,0 +1,167 @@
+//! Runtime choice of the instruction set: detected once, cached in an atomic pointer to a
+//! static kernel table, reportable and forceable.
+//!
+//! The first call into any kernel reads `ETA_HAMMING_ISA` (`scalar`, `avx2`, `avx512`, `neon`;
+//! case-insensitive). If it names an instruction set this CPU and build can run, that one is
+//! used; if it is unset, empty or `auto`, the best available one is. An unknown or unavailable
+//! value is ignored (the best available instruction set runs) and reported by
+//! [`Isa::env_override`], so a misconfigured fleet never crashes; check it where it matters.
+//!
+//! Thread safety: every function here may be called from any thread at any time. Forcing is
+//! process-wide: a call already running keeps the kernel table it started with; calls that start
+//! after [`Isa::force`] returns use the forced one. Results never depend on the instruction set.
+
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::arch::{self, Kernels};
+use crate::error::{Error, Result};
+
+/// The environment variable that forces an instruction set at first use.
+pub const ISA_ENV_VAR: &str = "ETA_HAMMING_ISA";
+
+/// An instruction set the kernels are written for.
+///
+/// `Avx512` means AVX-512 F, BW, VL and VPOPCNTDQ (Ice Lake and later, Zen 4 and later); an
+/// AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means AVX2 and FMA together; a CPU
+/// with AVX2 but no FMA runs scalar. `Neon` is aarch64's Advanced SIMD.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Isa {
+    /// Portable Rust, any CPU: the reference every other kernel is tested against.
+    Scalar = 0,
+    /// x86-64 AVX2 + FMA.
+    Avx2 = 1,
+    /// x86-64 AVX-512 F/BW/VL/VPOPCNTDQ.
+    Avx512 = 2,
+    /// aarch64 NEON.
+    Neon = 3,
+}
+
+impl Isa {
+    /// Every instruction set, slowest first.
+    pub const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
+
+    /// The lower-case name used by `ETA_HAMMING_ISA`, reports and `eta_isa_name()`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    /// The instruction set with this name (case-insensitive), or `Error::UnknownIsa`.
+    pub fn from_name(name: &str) -> Result<Isa> {
+        Isa::ALL
+            .into_iter()
+            .find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or(Error::UnknownIsa)
+    }
+
+    /// Whether this CPU has the instruction set and this build has kernels for it.
+    pub fn is_available(self) -> bool {
+        self.kernels().is_some()
+    }
+
+    /// The best available instruction set on this CPU, ignoring any forcing.
+    pub fn detect() -> Isa {
+        Isa::ALL
+            .into_iter()
+            .rev()
+            .find(|isa| isa.is_available())
+            .unwrap_or(Isa::Scalar)
+    }
+
+    /// Every available instruction set, slowest first (for tests and benchmarks).
+    pub fn available() -> Vec<Isa> {
+        Isa::ALL
+            .into_iter()
+            .filter(|isa| isa.is_available())
+            .collect()
+    }
+
+    /// The instruction set the kernels run now (detecting, or reading the environment, on first
+    /// use).
+    pub fn current() -> Isa {
+        kernels().isa
+    }
+
+    /// Makes every later call in this process use `self`; `Error::IsaUnavailable` (and no change)
+    /// when this CPU or build cannot run it.
+    pub fn force(self) -> Result<()> {
+        let table = self
+            .kernels()
+            .ok_or(Error::IsaUnavailable { isa: self.name() })?;
+        ACTIVE.store(ptr::from_ref(table).cast_mut(), Ordering::Release);
+        Ok(())
+    }
+
+    /// Undoes [`Isa::force`]: back to the environment's choice, or to detection.
+    pub fn reset() {
+        ACTIVE.store(ptr::from_ref(initial_table()).cast_mut(), Ordering::Release);
+    }
+
+    /// What `ETA_HAMMING_ISA` asks for now: `None` when unset, empty or `auto`; otherwise the
+    /// instruction set, or the reason it cannot be used (`UnknownIsa`, `IsaUnavailable`).
+    pub fn env_override() -> Option<Result<Isa>> {
+        let value = std::env::var(ISA_ENV_VAR).ok()?;
+        let value = value.trim();
+        if value.is_empty() || value.eq_ignore_ascii_case("auto") {
+            return None;
+        }
+        Some(Isa::from_name(value).and_then(|isa| {
+            if isa.is_available() {
+                Ok(isa)
+            } else {
+                Err(Error::IsaUnavailable { isa: isa.name() })
+            }
+        }))
+    }
+
+    /// The kernel table of this instruction set, if the CPU and build can run it.
+    pub(crate) fn kernels(self) -> Option<&'static Kernels> {
+        match self {
+            Isa::Scalar => Some(&arch::scalar::KERNELS),
+            Isa::Avx2 | Isa::Avx512 | Isa::Neon => None,
+        }
+    }
+}
+
+impl core::fmt::Display for Isa {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The active kernel table; null until first use.
+static ACTIVE: AtomicPtr<Kernels> = AtomicPtr::new(ptr::null_mut());
+
+fn initial_table() -> &'static Kernels {
+    let isa = match Isa::env_override() {
+        Some(Ok(isa)) => isa,
+        _ => Isa::detect(),
+    };
+    isa.kernels().unwrap_or(&arch::scalar::KERNELS)
+}
+
+/// The active kernel table. One relaxed-cost atomic load per call once initialised.
+#[inline]
+pub(crate) fn kernels() -> &'static Kernels {
+    let p = ACTIVE.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: ACTIVE only ever holds null or a pointer to one of the `static` kernel tables,
+        // which live for the whole program and are never written.
+        return unsafe { &*p };
+    }
+    let table = ptr::from_ref(initial_table()).cast_mut();
+    // Only the first initialisation wins, so a concurrent `force` is never overwritten by a late
+    // detection.
+    match ACTIVE.compare_exchange(ptr::null_mut(), table, Ordering::AcqRel, Ordering::Acquire) {
+        // SAFETY: as above: `table` points to a static kernel table.
+        Ok(_) => unsafe { &*table },
+        // SAFETY: as above: the winner stored a pointer to a static kernel table.
+        Err(winner) => unsafe { &*winner },
+    }
+}

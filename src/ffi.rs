@@ -1,0 +1,1 @@
+//! C ABI (see include/eta_hamming.h).

@@ -1,0 +1,54 @@
+//! # eta-hamming
+//!
+//! SimHash fingerprints and Hamming-distance top-K retrieval for ETA-style click-through-rate
+//! models, on CPUs, with a C ABI.
+//!
+//! ETA (End-to-end Target Attention) hashes every embedding to an `m`-bit SimHash fingerprint and,
+//! for each candidate item, attends only over the `K` history items at the smallest Hamming
+//! distance. This crate does the hashing ([`SimHasher`]) and the scan ([`topk_shared`],
+//! [`topk_batch`]) with kernels chosen at run time ([`Isa`]), and exposes the same through
+//! `include/eta_hamming.h`.
+//!
+//! The behaviour every kernel keeps is the contract (`CONTRACT.md`): fingerprint layout
+//! ([`Layout`]), bit-exact SimHash, the top-K order and its sentinels, and validation of every
+//! argument before anything is written.
+//!
+//! ```
+//! use eta_hamming::{SimHasher, TopK};
+//! let (d, m, k) = (16, 64, 3);
+//! let hasher = SimHasher::from_seed(d, m, 42)?;
+//! let history: Vec<f32> = (0..100 * d).map(|i| ((i * 7919) % 113) as f32 - 56.0).collect();
+//! let candidates = &history[5 * d..7 * d]; // two candidates equal to history items 5 and 6
+//! let h = hasher.encode_history(&history)?;
+//! let q = hasher.encode(candidates)?;
+//! let top = TopK::shared(q.view(), h.view(), k)?;
+//! assert_eq!(top.indices(0)[0], 5);
+//! assert_eq!(top.distances(1)[0], 0);
+//! # Ok::<(), eta_hamming::Error>(())
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod arch;
+pub mod dispatch;
+mod error;
+pub mod ffi;
+mod fingerprints;
+mod layout;
+pub mod simhash;
+mod topk;
+
+pub use dispatch::{Isa, ISA_ENV_VAR};
+pub use error::{Error, EtaStatus, Result};
+pub use fingerprints::{
+    history_from_fingerprints_into, history_gather_into, padded_stride, Fingerprints,
+    FingerprintsRef, History, HistoryBatch, HistoryBatchRef, HistoryRef, BUFFER_ALIGN,
+    STRIDE_MULTIPLE,
+};
+pub use layout::{Lane, LaneType, Layout, EMPTY_DISTANCE, EMPTY_INDEX, MAX_BITS, MAX_HISTORY_LEN};
+pub use simhash::{projection_from_seed, SimHasher};
+pub use topk::{distances_batch, distances_shared, topk_batch, topk_shared, TopK};
+
+/// The crate version, as in `Cargo.toml`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
