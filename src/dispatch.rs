@@ -124,7 +124,13 @@ impl Isa {
     pub(crate) fn kernels(self) -> Option<&'static Kernels> {
         match self {
             Isa::Scalar => Some(&arch::scalar::KERNELS),
-            Isa::Avx2 | Isa::Avx512 | Isa::Neon => None,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 if arch::x86_64::has_avx2() => Some(&arch::x86_64::AVX2),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if arch::x86_64::has_avx512() => Some(&arch::x86_64::AVX512),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon if arch::aarch64::has_neon() => Some(&arch::aarch64::NEON),
+            _ => None,
         }
     }
 }
@@ -132,6 +138,47 @@ impl Isa {
 impl core::fmt::Display for Isa {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// A handle on one instruction set's kernels, for callers that choose per call rather than
+/// process-wide (tests and benchmarks comparing instruction sets side by side, or a server that
+/// pins one). Every scan and encode function has an `Engine` method; the free functions and
+/// [`crate::SimHasher`]'s methods use [`Engine::current`]. Cheap to copy; `Send + Sync`.
+#[derive(Clone, Copy)]
+pub struct Engine {
+    kernels: &'static Kernels,
+}
+
+impl Engine {
+    /// The engine of the process-wide choice (detection, `ETA_HAMMING_ISA`, or [`Isa::force`]),
+    /// read now.
+    #[inline]
+    pub fn current() -> Engine {
+        Engine { kernels: kernels() }
+    }
+
+    /// The engine of `isa`; `Error::IsaUnavailable` when this CPU or build cannot run it.
+    pub fn new(isa: Isa) -> Result<Engine> {
+        isa.kernels()
+            .map(|kernels| Engine { kernels })
+            .ok_or(Error::IsaUnavailable { isa: isa.name() })
+    }
+
+    /// The instruction set this engine runs.
+    pub fn isa(&self) -> Isa {
+        self.kernels.isa
+    }
+
+    #[inline]
+    pub(crate) fn kernels(&self) -> &'static Kernels {
+        self.kernels
+    }
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Engine").field(&self.isa()).finish()
     }
 }
 

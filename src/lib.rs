@@ -39,7 +39,7 @@ mod layout;
 pub mod simhash;
 mod topk;
 
-pub use dispatch::{Isa, ISA_ENV_VAR};
+pub use dispatch::{Engine, Isa, ISA_ENV_VAR};
 pub use error::{Error, EtaStatus, Result};
 pub use fingerprints::{
     history_from_fingerprints_into, history_gather_into, padded_stride, Fingerprints,

@@ -33,7 +33,7 @@
 use aligned_vec::{AVec, ConstAlign};
 
 use crate::arch::EncodeFn;
-use crate::dispatch;
+use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{
     check_history_shape, history_span, with_lane_type, Fingerprints, History, BUFFER_ALIGN,
@@ -196,46 +196,25 @@ impl SimHasher {
     }
 
     /// Fingerprints of the embeddings `emb` (`n x d`, row-major; its length must be a multiple
-    /// of `d`), in query layout.
+    /// of `d`), in query layout. Uses [`Engine::current`]; see [`Engine::encode`].
     pub fn encode(&self, emb: &[f32]) -> Result<Fingerprints> {
-        let n = self.rows(emb)?;
-        let mut out = Fingerprints::zeroed(self.bits(), n)?;
-        with_lane_type!(self.layout, T => self.encode_into::<T>(emb, n, out.lanes_mut::<T>()?))?;
-        Ok(out)
+        Engine::current().encode(self, emb)
     }
 
     /// Writes the fingerprints of the first `n` embeddings of `emb` into `out` (`n x lanes`
-    /// lanes of the layout's lane type `T`).
+    /// lanes of the layout's lane type `T`). See [`Engine::encode_into`].
     pub fn encode_into<T: Lane>(&self, emb: &[f32], n: usize, out: &mut [T]) -> Result<()> {
-        self.check_lane::<T>()?;
-        self.check_emb(emb, n)?;
-        let needed = mul(n, self.layout.lanes())?;
-        if out.len() < needed {
-            return Err(Error::BufferTooShort {
-                what: "fingerprints",
-                needed,
-                got: out.len(),
-            });
-        }
-        self.run(emb, n, out, self.layout.lanes(), 1);
-        Ok(())
+        Engine::current().encode_into(self, emb, n, out)
     }
 
     /// A history of the embeddings `emb` (item `i` is row `i`), structure of arrays with a
-    /// padded stride.
+    /// padded stride. See [`Engine::encode_history`].
     pub fn encode_history(&self, emb: &[f32]) -> Result<History> {
-        let n = self.rows(emb)?;
-        let mut h = History::zeroed(self.bits(), n)?;
-        let stride = h.stride();
-        with_lane_type!(self.layout, T => {
-            self.encode_history_into::<T>(emb, n, h.lanes_mut::<T>()?, stride)
-        })?;
-        Ok(h)
+        Engine::current().encode_history(self, emb)
     }
 
-    /// Writes the fingerprints of the first `n` embeddings of `emb` as a history into `out`:
-    /// lane `w` of item `i` at `out[w * stride + i]` (`stride >= n`). Padding items are left as
-    /// they are.
+    /// Writes the first `n` embeddings of `emb` as a history into `out` (lane `w` of item `i` at
+    /// `out[w * stride + i]`). See [`Engine::encode_history_into`].
     pub fn encode_history_into<T: Lane>(
         &self,
         emb: &[f32],
@@ -243,19 +222,7 @@ impl SimHasher {
         out: &mut [T],
         stride: usize,
     ) -> Result<()> {
-        self.check_lane::<T>()?;
-        self.check_emb(emb, n)?;
-        check_history_shape(n, stride)?;
-        let needed = history_span(self.layout.lanes(), n, stride)?;
-        if out.len() < needed {
-            return Err(Error::BufferTooShort {
-                what: "history",
-                needed,
-                got: out.len(),
-            });
-        }
-        self.run(emb, n, out, 1, stride);
-        Ok(())
+        Engine::current().encode_history_into(self, emb, n, out, stride)
     }
 
     fn check_lane<T: Lane>(&self) -> Result<()> {
@@ -270,13 +237,14 @@ impl SimHasher {
     /// `out[i * item_step + w * lane_step]`. Arguments are validated.
     fn run<T: Lane>(
         &self,
+        engine: Engine,
         emb: &[f32],
         n: usize,
         out: &mut [T],
         item_step: usize,
         lane_step: usize,
     ) {
-        let encode: EncodeFn = dispatch::kernels().encode;
+        let encode: EncodeFn = engine.kernels().encode;
         let (d, m, lanes) = (self.d, self.bits(), self.layout.lanes());
         let words = m.div_ceil(64);
         let mut scratch = vec![0u64; CHUNK.min(n) * words];
@@ -304,6 +272,78 @@ impl SimHasher {
                 }
             }
         }
+    }
+}
+
+impl Engine {
+    /// Fingerprints of the embeddings `emb` (`n x d`, row-major; its length must be a multiple
+    /// of `d`), in query layout.
+    pub fn encode(&self, hasher: &SimHasher, emb: &[f32]) -> Result<Fingerprints> {
+        let n = hasher.rows(emb)?;
+        let mut out = Fingerprints::zeroed(hasher.bits(), n)?;
+        with_lane_type!(hasher.layout, T => self.encode_into::<T>(hasher, emb, n, out.lanes_mut::<T>()?))?;
+        Ok(out)
+    }
+
+    /// Writes the fingerprints of the first `n` embeddings of `emb` into `out` (`n x lanes`
+    /// lanes of the layout's lane type `T`).
+    pub fn encode_into<T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[f32],
+        n: usize,
+        out: &mut [T],
+    ) -> Result<()> {
+        hasher.check_lane::<T>()?;
+        hasher.check_emb(emb, n)?;
+        let needed = mul(n, hasher.layout.lanes())?;
+        if out.len() < needed {
+            return Err(Error::BufferTooShort {
+                what: "fingerprints",
+                needed,
+                got: out.len(),
+            });
+        }
+        hasher.run(*self, emb, n, out, hasher.layout.lanes(), 1);
+        Ok(())
+    }
+
+    /// A history of the embeddings `emb` (item `i` is row `i`), structure of arrays with a
+    /// padded stride.
+    pub fn encode_history(&self, hasher: &SimHasher, emb: &[f32]) -> Result<History> {
+        let n = hasher.rows(emb)?;
+        let mut h = History::zeroed(hasher.bits(), n)?;
+        let stride = h.stride();
+        with_lane_type!(hasher.layout, T => {
+            self.encode_history_into::<T>(hasher, emb, n, h.lanes_mut::<T>()?, stride)
+        })?;
+        Ok(h)
+    }
+
+    /// Writes the fingerprints of the first `n` embeddings of `emb` as a history into `out`:
+    /// lane `w` of item `i` at `out[w * stride + i]` (`stride >= n`). Padding items are left as
+    /// they are.
+    pub fn encode_history_into<T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[f32],
+        n: usize,
+        out: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        hasher.check_lane::<T>()?;
+        hasher.check_emb(emb, n)?;
+        check_history_shape(n, stride)?;
+        let needed = history_span(hasher.layout.lanes(), n, stride)?;
+        if out.len() < needed {
+            return Err(Error::BufferTooShort {
+                what: "history",
+                needed,
+                got: out.len(),
+            });
+        }
+        hasher.run(*self, emb, n, out, 1, stride);
+        Ok(())
     }
 }
 

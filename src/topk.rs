@@ -9,7 +9,7 @@
 //! table, so any number of threads may scan at once.
 
 use crate::arch::{Batch, SelectKernels, Shared};
-use crate::dispatch;
+use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{with_lane_type, FingerprintsRef, HistoryBatchRef, HistoryRef};
 use crate::layout::{mul, Layout, EMPTY_DISTANCE, EMPTY_INDEX};
@@ -69,69 +69,6 @@ fn batch_args<'a, T: SelectKernels>(
     }
 }
 
-/// The `k` nearest items of `history` for every query: query `b`'s `j`-th result at
-/// `idx[b * k + j]`, `dist[b * k + j]`. Returns the number of filled slots per query,
-/// `min(k, L)`. Errors: `k = 0`, `m` differing between queries and history, `idx` or `dist`
-/// shorter than `B * k`, `B * k` overflowing.
-pub fn topk_shared(
-    queries: FingerprintsRef<'_>,
-    history: HistoryRef<'_>,
-    k: usize,
-    idx: &mut [u32],
-    dist: &mut [u16],
-) -> Result<usize> {
-    if k == 0 {
-        return Err(Error::InvalidK);
-    }
-    same_bits(queries.layout(), history.layout())?;
-    let needed = mul(queries.len(), k)?;
-    check_out("indices", needed, idx.len())?;
-    check_out("distances", needed, dist.len())?;
-    let filled = k.min(history.len());
-    let kernels = dispatch::kernels();
-    with_lane_type!(queries.layout(), T => {
-        let args = shared_args::<T>(queries, history);
-        // SAFETY: the table only holds kernels this CPU runs; shapes are validated above and by
-        // the view constructors (history span, stride >= len, output rows of k).
-        unsafe { (T::select(kernels).topk_shared)(&args, k, idx, dist) }
-    });
-    fill_empty(k, (0..queries.len()).map(|b| (b, filled)), idx, dist);
-    Ok(filled)
-}
-
-/// The `k` nearest items for every query `b` within its own history `b` (its first `lens[b]`
-/// items). `filled[b]` receives `min(k, lens[b])`. Errors: `k = 0`, differing `m`, a number of
-/// queries other than the number of histories (`BufferTooShort`), short outputs.
-pub fn topk_batch(
-    queries: FingerprintsRef<'_>,
-    histories: HistoryBatchRef<'_>,
-    k: usize,
-    idx: &mut [u32],
-    dist: &mut [u16],
-    filled: &mut [u32],
-) -> Result<()> {
-    if k == 0 {
-        return Err(Error::InvalidK);
-    }
-    same_bits(queries.layout(), histories.layout())?;
-    check_batch_count(queries, histories)?;
-    let needed = mul(queries.len(), k)?;
-    check_out("indices", needed, idx.len())?;
-    check_out("distances", needed, dist.len())?;
-    check_out("filled", queries.len(), filled.len())?;
-    let kernels = dispatch::kernels();
-    with_lane_type!(queries.layout(), T => {
-        let args = batch_args::<T>(queries, histories);
-        // SAFETY: as in `topk_shared`; `lens[b] <= cap <= stride` is checked by the view.
-        unsafe { (T::select(kernels).topk_batch)(&args, k, idx, dist) }
-    });
-    for (f, &len) in filled.iter_mut().zip(histories.lens()) {
-        *f = k.min(len as usize) as u32;
-    }
-    fill_empty(k, filled.iter().map(|&f| f as usize).enumerate(), idx, dist);
-    Ok(())
-}
-
 fn check_batch_count(queries: FingerprintsRef<'_>, histories: HistoryBatchRef<'_>) -> Result<()> {
     if histories.count() != queries.len() {
         return Err(Error::BufferTooShort {
@@ -143,44 +80,154 @@ fn check_batch_count(queries: FingerprintsRef<'_>, histories: HistoryBatchRef<'_
     Ok(())
 }
 
-/// Every distance between each query and each history item: `out[b * L + i]` (`B x L`).
+impl Engine {
+    /// The `k` nearest items of `history` for every query: query `b`'s `j`-th result at
+    /// `idx[b * k + j]`, `dist[b * k + j]`. Returns the number of filled slots per query,
+    /// `min(k, L)`. Errors: `k = 0`, `m` differing between queries and history, `idx` or `dist`
+    /// shorter than `B * k`, `B * k` overflowing.
+    pub fn topk_shared(
+        &self,
+        queries: FingerprintsRef<'_>,
+        history: HistoryRef<'_>,
+        k: usize,
+        idx: &mut [u32],
+        dist: &mut [u16],
+    ) -> Result<usize> {
+        if k == 0 {
+            return Err(Error::InvalidK);
+        }
+        same_bits(queries.layout(), history.layout())?;
+        let needed = mul(queries.len(), k)?;
+        check_out("indices", needed, idx.len())?;
+        check_out("distances", needed, dist.len())?;
+        let filled = k.min(history.len());
+        let kernels = self.kernels();
+        with_lane_type!(queries.layout(), T => {
+            let args = shared_args::<T>(queries, history);
+            // SAFETY: the table only holds kernels this CPU runs; shapes are validated above and by
+            // the view constructors (history span, stride >= len, output rows of k).
+            unsafe { (T::select(kernels).topk_shared)(&args, k, idx, dist) }
+        });
+        fill_empty(k, (0..queries.len()).map(|b| (b, filled)), idx, dist);
+        Ok(filled)
+    }
+
+    /// The `k` nearest items for every query `b` within its own history `b` (its first `lens[b]`
+    /// items). `filled[b]` receives `min(k, lens[b])`. Errors: `k = 0`, differing `m`, a number of
+    /// queries other than the number of histories (`BufferTooShort`), short outputs.
+    pub fn topk_batch(
+        &self,
+        queries: FingerprintsRef<'_>,
+        histories: HistoryBatchRef<'_>,
+        k: usize,
+        idx: &mut [u32],
+        dist: &mut [u16],
+        filled: &mut [u32],
+    ) -> Result<()> {
+        if k == 0 {
+            return Err(Error::InvalidK);
+        }
+        same_bits(queries.layout(), histories.layout())?;
+        check_batch_count(queries, histories)?;
+        let needed = mul(queries.len(), k)?;
+        check_out("indices", needed, idx.len())?;
+        check_out("distances", needed, dist.len())?;
+        check_out("filled", queries.len(), filled.len())?;
+        let kernels = self.kernels();
+        with_lane_type!(queries.layout(), T => {
+            let args = batch_args::<T>(queries, histories);
+            // SAFETY: as in `topk_shared`; `lens[b] <= cap <= stride` is checked by the view.
+            unsafe { (T::select(kernels).topk_batch)(&args, k, idx, dist) }
+        });
+        for (f, &len) in filled.iter_mut().zip(histories.lens()) {
+            *f = k.min(len as usize) as u32;
+        }
+        fill_empty(k, filled.iter().map(|&f| f as usize).enumerate(), idx, dist);
+        Ok(())
+    }
+
+    /// Every distance between each query and each history item: `out[b * L + i]` (`B x L`).
+    pub fn distances_shared(
+        &self,
+        queries: FingerprintsRef<'_>,
+        history: HistoryRef<'_>,
+        out: &mut [u16],
+    ) -> Result<()> {
+        same_bits(queries.layout(), history.layout())?;
+        check_out("distances", mul(queries.len(), history.len())?, out.len())?;
+        let kernels = self.kernels();
+        with_lane_type!(queries.layout(), T => {
+            let args = shared_args::<T>(queries, history);
+            // SAFETY: as in `topk_shared`; `out` holds `B * L` distances.
+            unsafe { (T::select(kernels).dist_shared)(&args, out) }
+        });
+        Ok(())
+    }
+
+    /// Every distance between query `b` and the items of its own history: `out[b * L + i]`
+    /// (`B x L`, `L` the capacity); slots at and beyond `lens[b]` hold [`EMPTY_DISTANCE`].
+    pub fn distances_batch(
+        &self,
+        queries: FingerprintsRef<'_>,
+        histories: HistoryBatchRef<'_>,
+        out: &mut [u16],
+    ) -> Result<()> {
+        same_bits(queries.layout(), histories.layout())?;
+        check_batch_count(queries, histories)?;
+        let cap = histories.capacity();
+        check_out("distances", mul(queries.len(), cap)?, out.len())?;
+        let kernels = self.kernels();
+        with_lane_type!(queries.layout(), T => {
+            let args = batch_args::<T>(queries, histories);
+            // SAFETY: as in `topk_batch`; `out` holds `B * L` distances.
+            unsafe { (T::select(kernels).dist_batch)(&args, out) }
+        });
+        for (b, &len) in histories.lens().iter().enumerate() {
+            out[b * cap + len as usize..(b + 1) * cap].fill(EMPTY_DISTANCE);
+        }
+        Ok(())
+    }
+}
+
+/// [`Engine::topk_shared`] on the process-wide engine ([`Engine::current`]).
+pub fn topk_shared(
+    queries: FingerprintsRef<'_>,
+    history: HistoryRef<'_>,
+    k: usize,
+    idx: &mut [u32],
+    dist: &mut [u16],
+) -> Result<usize> {
+    Engine::current().topk_shared(queries, history, k, idx, dist)
+}
+
+/// [`Engine::topk_batch`] on the process-wide engine.
+pub fn topk_batch(
+    queries: FingerprintsRef<'_>,
+    histories: HistoryBatchRef<'_>,
+    k: usize,
+    idx: &mut [u32],
+    dist: &mut [u16],
+    filled: &mut [u32],
+) -> Result<()> {
+    Engine::current().topk_batch(queries, histories, k, idx, dist, filled)
+}
+
+/// [`Engine::distances_shared`] on the process-wide engine.
 pub fn distances_shared(
     queries: FingerprintsRef<'_>,
     history: HistoryRef<'_>,
     out: &mut [u16],
 ) -> Result<()> {
-    same_bits(queries.layout(), history.layout())?;
-    check_out("distances", mul(queries.len(), history.len())?, out.len())?;
-    let kernels = dispatch::kernels();
-    with_lane_type!(queries.layout(), T => {
-        let args = shared_args::<T>(queries, history);
-        // SAFETY: as in `topk_shared`; `out` holds `B * L` distances.
-        unsafe { (T::select(kernels).dist_shared)(&args, out) }
-    });
-    Ok(())
+    Engine::current().distances_shared(queries, history, out)
 }
 
-/// Every distance between query `b` and the items of its own history: `out[b * L + i]`
-/// (`B x L`, `L` the capacity); slots at and beyond `lens[b]` hold [`EMPTY_DISTANCE`].
+/// [`Engine::distances_batch`] on the process-wide engine.
 pub fn distances_batch(
     queries: FingerprintsRef<'_>,
     histories: HistoryBatchRef<'_>,
     out: &mut [u16],
 ) -> Result<()> {
-    same_bits(queries.layout(), histories.layout())?;
-    check_batch_count(queries, histories)?;
-    let cap = histories.capacity();
-    check_out("distances", mul(queries.len(), cap)?, out.len())?;
-    let kernels = dispatch::kernels();
-    with_lane_type!(queries.layout(), T => {
-        let args = batch_args::<T>(queries, histories);
-        // SAFETY: as in `topk_batch`; `out` holds `B * L` distances.
-        unsafe { (T::select(kernels).dist_batch)(&args, out) }
-    });
-    for (b, &len) in histories.lens().iter().enumerate() {
-        out[b * cap + len as usize..(b + 1) * cap].fill(EMPTY_DISTANCE);
-    }
-    Ok(())
+    Engine::current().distances_batch(queries, histories, out)
 }
 
 /// An owned top-K result: `B` rows of `k` slots.
@@ -197,7 +244,7 @@ impl TopK {
     pub fn shared(queries: FingerprintsRef<'_>, history: HistoryRef<'_>, k: usize) -> Result<TopK> {
         let n = mul(queries.len(), k)?;
         let (mut idx, mut dist) = (vec![0; n], vec![0; n]);
-        let f = topk_shared(queries, history, k, &mut idx, &mut dist)?;
+        let f = Engine::current().topk_shared(queries, history, k, &mut idx, &mut dist)?;
         Ok(TopK {
             k,
             idx,
@@ -214,7 +261,7 @@ impl TopK {
     ) -> Result<TopK> {
         let n = mul(queries.len(), k)?;
         let (mut idx, mut dist, mut filled) = (vec![0; n], vec![0; n], vec![0; queries.len()]);
-        topk_batch(queries, histories, k, &mut idx, &mut dist, &mut filled)?;
+        Engine::current().topk_batch(queries, histories, k, &mut idx, &mut dist, &mut filled)?;
         Ok(TopK {
             k,
             idx,

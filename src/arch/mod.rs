@@ -10,7 +10,11 @@
 use crate::dispatch::Isa;
 use crate::layout::Lane;
 
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod aarch64;
 pub(crate) mod scalar;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86_64;
 
 /// One shared history searched by `nq` queries. Invariants (checked by the caller):
 /// `q.len() >= nq * lanes`, `hist.len() >= (lanes - 1) * stride + len` when `len > 0`,
@@ -26,8 +30,9 @@ pub(crate) struct Shared<'a, T> {
 
 /// `nq` queries, query `b` searching the first `lens[b]` items of its own history `b`.
 /// Invariants: `lens.len() == nq`, every `lens[b] <= cap <= stride`, `q.len() >= nq * lanes`,
-/// `hists.len() >= nq * lanes * stride` (or the last history ends early: at least
-/// `((nq - 1) * lanes + lanes - 1) * stride + lens[nq - 1]`).
+/// `hists.len() >= (nq * lanes - 1) * stride + cap` (or 0 when `cap == 0`): the last lane row
+/// of the last history may end right after its capacity, so a kernel must never slice a history
+/// whose `lens[b]` is 0, nor read past item `lens[b] - 1` of a lane row.
 pub(crate) struct Batch<'a, T> {
     pub q: &'a [T],
     pub nq: usize,

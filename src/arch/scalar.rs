@@ -87,10 +87,14 @@ pub(crate) fn topk_shared<T: Lane>(a: &Shared<'_, T>, k: usize, idx: &mut [u32],
 pub(crate) fn topk_batch<T: Lane>(a: &Batch<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
     let mut keys = Vec::with_capacity(a.cap);
     for b in 0..a.nq {
+        let len = a.lens[b] as usize;
+        if len == 0 {
+            continue; // its history may lie beyond the end of `hists`
+        }
         let q = &a.q[b * a.lanes..][..a.lanes];
         let hist = &a.hists[b * a.lanes * a.stride..];
         let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
-        topk_one(q, hist, a.lens[b] as usize, a.stride, &mut keys, k, ri, rd);
+        topk_one(q, hist, len, a.stride, &mut keys, k, ri, rd);
     }
 }
 
@@ -105,9 +109,12 @@ pub(crate) fn dist_shared<T: Lane>(a: &Shared<'_, T>, out: &mut [u16]) {
 
 pub(crate) fn dist_batch<T: Lane>(a: &Batch<'_, T>, out: &mut [u16]) {
     for b in 0..a.nq {
+        let len = a.lens[b] as usize;
+        if len == 0 {
+            continue;
+        }
         let q = &a.q[b * a.lanes..][..a.lanes];
         let hist = &a.hists[b * a.lanes * a.stride..];
-        let len = a.lens[b] as usize;
         for (i, o) in out[b * a.cap..][..len].iter_mut().enumerate() {
             *o = distance(q, hist, a.stride, i) as u16;
         }

@@ -1,0 +1,116 @@
+//! Criterion benchmarks of the scans, per instruction set and shape. Throughput is in
+//! fingerprints compared (`B * L` per call), so `elements/s` reads as comparisons per second.
+//!
+//! `cargo bench --bench scan` runs everything; a filter such as
+//! `cargo bench --bench scan -- 'shared/avx512/m64'` runs one group.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use eta_hamming::{Engine, Fingerprints, HistoryBatch, Isa};
+use std::hint::black_box;
+
+/// Deterministic pseudo-random fingerprints (SplitMix64), no dependence on `rand`'s stability.
+fn fingerprints(m: usize, n: usize, seed: u64) -> Fingerprints {
+    let mut f = Fingerprints::zeroed(m, n).unwrap();
+    let mut rng = eta_hamming::simhash::SplitMix64::new(seed);
+    let layout = f.layout();
+    let lanes = layout.lanes();
+    match layout.lane_type() {
+        eta_hamming::LaneType::U8 => fill(f.lanes_mut::<u8>().unwrap(), lanes, layout, &mut rng),
+        eta_hamming::LaneType::U16 => fill(f.lanes_mut::<u16>().unwrap(), lanes, layout, &mut rng),
+        eta_hamming::LaneType::U32 => fill(f.lanes_mut::<u32>().unwrap(), lanes, layout, &mut rng),
+        eta_hamming::LaneType::U64 => fill(f.lanes_mut::<u64>().unwrap(), lanes, layout, &mut rng),
+    }
+    f
+}
+
+fn fill<T: eta_hamming::Lane>(
+    out: &mut [T],
+    lanes: usize,
+    layout: eta_hamming::Layout,
+    rng: &mut eta_hamming::simhash::SplitMix64,
+) {
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = T::from_u64(rng.next() & layout.lane_mask(i % lanes));
+    }
+}
+
+fn engines() -> Vec<Engine> {
+    Isa::available()
+        .into_iter()
+        .map(|i| Engine::new(i).unwrap())
+        .collect()
+}
+
+fn shared(c: &mut Criterion) {
+    let k = 32;
+    for &(m, l, b) in &[
+        (64usize, 1024usize, 1usize),
+        (64, 16384, 256),
+        (128, 16384, 256),
+        (256, 16384, 256),
+        (32, 16384, 256),
+        (64, 131072, 256),
+    ] {
+        let q = fingerprints(m, b, 1);
+        let h = eta_hamming::History::from_fingerprints(fingerprints(m, l, 2).view()).unwrap();
+        let mut group = c.benchmark_group(format!("shared/m{m}/L{l}/B{b}/K{k}"));
+        group.throughput(Throughput::Elements((b * l) as u64));
+        if b * l > 1 << 22 {
+            group.sample_size(10);
+        }
+        let (mut idx, mut dist) = (vec![0u32; b * k], vec![0u16; b * k]);
+        for e in engines() {
+            group.bench_function(BenchmarkId::from_parameter(e.isa()), |bench| {
+                bench.iter(|| {
+                    e.topk_shared(black_box(q.view()), h.view(), k, &mut idx, &mut dist)
+                        .unwrap()
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+fn batch(c: &mut Criterion) {
+    let k = 32;
+    for &(m, l, b) in &[
+        (64usize, 1024usize, 256usize),
+        (64, 16384, 256),
+        (128, 1024, 256),
+    ] {
+        let q = fingerprints(m, b, 3);
+        let table = fingerprints(m, l * 4, 4);
+        let ids: Vec<Vec<u64>> = (0..b)
+            .map(|j| {
+                (0..l as u64)
+                    .map(|i| (i * 7 + j as u64) % (l as u64 * 4))
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+        let h = HistoryBatch::gather(table.view(), &refs).unwrap();
+        let mut group = c.benchmark_group(format!("batch/m{m}/L{l}/B{b}/K{k}"));
+        group.throughput(Throughput::Elements((b * l) as u64));
+        group.sample_size(10);
+        let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
+        for e in engines() {
+            group.bench_function(BenchmarkId::from_parameter(e.isa()), |bench| {
+                bench.iter(|| {
+                    e.topk_batch(
+                        black_box(q.view()),
+                        h.view(),
+                        k,
+                        &mut idx,
+                        &mut dist,
+                        &mut filled,
+                    )
+                    .unwrap()
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, shared, batch);
+criterion_main!(benches);

@@ -1,0 +1,255 @@
+//! The one harness every kernel runs: each available instruction set, through an explicit
+//! `Engine`, against the naive reference of the contract, on random data, adversarial patterns
+//! and the edge shapes (L = 0, 1, vector widths +- 1, K > L, every lane width, odd strides).
+
+mod common;
+
+use common::*;
+use eta_hamming::{
+    Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, LaneType, Layout,
+    EMPTY_DISTANCE,
+};
+use rand::RngExt;
+
+const BITS: [usize; 19] = [
+    1, 5, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 256, 512,
+];
+const LENS: [usize; 22] = [
+    0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257, 1000,
+];
+
+fn engines() -> Vec<Engine> {
+    let isas = Isa::available();
+    assert!(isas.contains(&Isa::Scalar));
+    isas.into_iter()
+        .map(|isa| Engine::new(isa).unwrap())
+        .collect()
+}
+
+struct Case {
+    layout: Layout,
+    queries: Vec<Vec<u64>>,
+    items: Vec<Vec<u64>>,
+    stride: usize,
+    k: usize,
+}
+
+fn make_case(
+    seed: u64,
+    m: usize,
+    b: usize,
+    len: usize,
+    extra_stride: usize,
+    k: usize,
+    pattern: Pattern,
+) -> Case {
+    let mut r = rng(seed);
+    let layout = Layout::new(m).unwrap();
+    let mut queries: Vec<Vec<u64>> = (0..b).map(|_| random_fp(&mut r, layout)).collect();
+    let items = history_fps(&mut r, layout, &queries[0], len, pattern);
+    // Some queries equal to history items: distance-0 hits.
+    if len > 0 && b > 1 {
+        queries[1] = items[r.random_range(0..len)].clone();
+    }
+    Case {
+        layout,
+        queries,
+        items,
+        stride: len + extra_stride,
+        k,
+    }
+}
+
+fn check_shared<T: Lane>(case: &Case, engines: &[Engine], what: &str) {
+    let (m, lanes, b) = (case.layout.bits(), case.layout.lanes(), case.queries.len());
+    let q: Vec<T> = narrow(&flatten(&case.queries));
+    let h: Vec<T> = narrow(&soa(&case.items, lanes, case.stride, u64::MAX));
+    let qv = FingerprintsRef::new(m, b, &q).unwrap();
+    let hv = HistoryRef::new(m, case.items.len(), case.stride, &h).unwrap();
+    let k = case.k;
+    let mut want_idx = Vec::new();
+    let mut want_dist = Vec::new();
+    for qf in &case.queries {
+        let (i, d, _) = naive_topk(qf, &case.items, k);
+        want_idx.extend(i);
+        want_dist.extend(d);
+    }
+    let want_all: Vec<u16> = case
+        .queries
+        .iter()
+        .flat_map(|qf| case.items.iter().map(|it| hamming(qf, it) as u16))
+        .collect();
+    for e in engines {
+        let mut idx = vec![7u32; b * k];
+        let mut dist = vec![7u16; b * k];
+        let filled = e.topk_shared(qv, hv, k, &mut idx, &mut dist).unwrap();
+        assert_eq!(filled, k.min(case.items.len()), "{what} {e:?}");
+        assert_eq!(idx, want_idx, "indices: {what} {e:?}");
+        assert_eq!(dist, want_dist, "distances: {what} {e:?}");
+        let mut all = vec![7u16; b * case.items.len()];
+        e.distances_shared(qv, hv, &mut all).unwrap();
+        assert_eq!(all, want_all, "distance matrix: {what} {e:?}");
+    }
+}
+
+fn check_batch<T: Lane>(case: &Case, lens: &[u32], engines: &[Engine], what: &str) {
+    // History b is `case.items` rotated by b, truncated to lens[b].
+    let (m, lanes, b) = (case.layout.bits(), case.layout.lanes(), case.queries.len());
+    let cap = case.items.len();
+    let stride = case.stride;
+    let hist_items: Vec<Vec<Vec<u64>>> = (0..b)
+        .map(|j| {
+            let mut v = case.items.clone();
+            if cap > 0 {
+                v.rotate_left(j % cap);
+            }
+            v.truncate(lens[j] as usize);
+            v
+        })
+        .collect();
+    let mut h64 = Vec::new();
+    for items in &hist_items {
+        h64.extend(soa(items, lanes, stride, u64::MAX));
+    }
+    let q: Vec<T> = narrow(&flatten(&case.queries));
+    let h: Vec<T> = narrow(&h64);
+    let qv = FingerprintsRef::new(m, b, &q).unwrap();
+    let hv = HistoryBatchRef::new(m, cap, stride, lens, &h).unwrap();
+    let k = case.k;
+    let (mut want_idx, mut want_dist, mut want_filled, mut want_all) =
+        (vec![], vec![], vec![], vec![]);
+    for (qf, items) in case.queries.iter().zip(&hist_items) {
+        let (i, d, f) = naive_topk(qf, items, k);
+        want_idx.extend(i);
+        want_dist.extend(d);
+        want_filled.push(f as u32);
+        let mut row: Vec<u16> = items.iter().map(|it| hamming(qf, it) as u16).collect();
+        row.resize(cap, EMPTY_DISTANCE);
+        want_all.extend(row);
+    }
+    for e in engines {
+        let mut idx = vec![7u32; b * k];
+        let mut dist = vec![7u16; b * k];
+        let mut filled = vec![7u32; b];
+        e.topk_batch(qv, hv, k, &mut idx, &mut dist, &mut filled)
+            .unwrap();
+        assert_eq!(filled, want_filled, "{what} {e:?}");
+        assert_eq!(idx, want_idx, "indices: {what} {e:?}");
+        assert_eq!(dist, want_dist, "distances: {what} {e:?}");
+        let mut all = vec![7u16; b * cap];
+        e.distances_batch(qv, hv, &mut all).unwrap();
+        assert_eq!(all, want_all, "distance matrix: {what} {e:?}");
+    }
+}
+
+fn run_case(case: &Case, lens: &[u32], engines: &[Engine], what: &str) {
+    match case.layout.lane_type() {
+        LaneType::U8 => {
+            check_shared::<u8>(case, engines, what);
+            check_batch::<u8>(case, lens, engines, what);
+        }
+        LaneType::U16 => {
+            check_shared::<u16>(case, engines, what);
+            check_batch::<u16>(case, lens, engines, what);
+        }
+        LaneType::U32 => {
+            check_shared::<u32>(case, engines, what);
+            check_batch::<u32>(case, lens, engines, what);
+        }
+        LaneType::U64 => {
+            check_shared::<u64>(case, engines, what);
+            check_batch::<u64>(case, lens, engines, what);
+        }
+    }
+}
+
+fn lens_for(seed: u64, b: usize, cap: usize) -> Vec<u32> {
+    let mut r = rng(seed ^ 0xABCD);
+    (0..b)
+        .map(|j| match j % 4 {
+            0 => cap as u32,
+            1 => 0,
+            _ => r.random_range(0..=cap) as u32,
+        })
+        .collect()
+}
+
+#[test]
+fn every_width_and_edge_length_matches_the_reference() {
+    let engines = engines();
+    let mut seed = 1;
+    for &m in &BITS {
+        for &len in &LENS {
+            for &k in &[1usize, 3, 32, len, len + 1] {
+                if k == 0 {
+                    continue;
+                }
+                seed += 1;
+                let extra = [0usize, 1, 13][seed as usize % 3];
+                let case = make_case(seed, m, 5, len, extra, k, Pattern::Random);
+                let lens = lens_for(seed, 5, len);
+                run_case(
+                    &case,
+                    &lens,
+                    &engines,
+                    &format!("m={m} L={len} K={k} stride=L+{extra}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn adversarial_patterns_match_the_reference() {
+    let engines = engines();
+    let mut seed = 1000;
+    for pattern in PATTERNS {
+        for &m in &[8usize, 16, 32, 64, 128, 256] {
+            for &len in &[1usize, 31, 64, 200, 1025] {
+                for &k in &[1usize, 16, 128, len] {
+                    seed += 1;
+                    let case = make_case(seed, m, 4, len, 3, k, pattern);
+                    let lens = lens_for(seed, 4, len);
+                    run_case(
+                        &case,
+                        &lens,
+                        &engines,
+                        &format!("{pattern:?} m={m} L={len} K={k}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn random_shapes_match_the_reference() {
+    let engines = engines();
+    let mut r = rng(77);
+    for seed in 0..300u64 {
+        let m = r.random_range(1..=600);
+        let b = r.random_range(1..=9);
+        let len = r.random_range(0..=700);
+        let k = r.random_range(1..=len + 40);
+        let extra = r.random_range(0..=70);
+        let pattern = PATTERNS[r.random_range(0..PATTERNS.len())];
+        let case = make_case(seed, m, b, len, extra, k, pattern);
+        let lens = lens_for(seed, b, len);
+        run_case(
+            &case,
+            &lens,
+            &engines,
+            &format!("{pattern:?} m={m} B={b} L={len} K={k} stride=L+{extra}"),
+        );
+    }
+}
+
+#[test]
+fn widest_fingerprints_match_the_reference() {
+    let engines = engines();
+    for (seed, &len) in [0usize, 1, 17, 300].iter().enumerate() {
+        let case = make_case(seed as u64, 4096, 3, len, 5, 10, Pattern::Random);
+        let lens = lens_for(seed as u64, 3, len);
+        run_case(&case, &lens, &engines, &format!("m=4096 L={len}"));
+    }
+}
