@@ -40,7 +40,7 @@ pub enum Isa {
 
 impl Isa {
     /// Every instruction set, slowest first.
-    pub const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
+    pub(crate) const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
 
     /// The lower-case name used by `ETA_HAMMING_ISA`, reports and `eta_isa_name()`.
     pub const fn name(self) -> &'static str {

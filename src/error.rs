@@ -94,7 +94,8 @@ pub enum Error {
     Internal,
 }
 
-/// Status codes of the C ABI. `ETA_STATUS_OK` is zero; every other value is one [`Error`] kind.
+/// Status codes of the C ABI (`eta_status`). `ETA_STATUS_OK` is zero; every other value names
+/// one kind of error (the Rust `Error` variant of the same name).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EtaStatus {
@@ -136,7 +137,7 @@ pub enum EtaStatus {
 
 impl EtaStatus {
     /// Every status, in code order (used by tests and the C message table).
-    pub const ALL: [EtaStatus; 17] = [
+    pub(crate) const ALL: [EtaStatus; 17] = [
         EtaStatus::Ok,
         EtaStatus::NullPointer,
         EtaStatus::InvalidBits,
