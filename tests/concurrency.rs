@@ -168,10 +168,7 @@ fn threads_race_first_use_and_forcing_with_identical_results() {
         } else {
             isas[r % isas.len()].force().unwrap();
         }
-        // SAFETY: plain C calls with no pointers.
-        unsafe {
-            assert!(!ffi::eta_isa_name().is_null());
-        }
+        assert!(!ffi::eta_isa_name().is_null());
         thread::yield_now();
     }
     for h in handles {
