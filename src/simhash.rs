@@ -171,7 +171,7 @@ impl SimHasher {
 
     /// Number of embeddings in `emb`, which must be a whole number of rows of `d`.
     fn rows(&self, emb: &[f32]) -> Result<usize> {
-        if emb.len() % self.d != 0 {
+        if !emb.len().is_multiple_of(self.d) {
             let needed = emb.len().next_multiple_of(self.d);
             return Err(Error::BufferTooShort {
                 what: "embeddings (a multiple of d)",
