@@ -127,6 +127,8 @@ impl Isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 if arch::x86_64::has_avx2() => Some(&arch::x86_64::AVX2),
             #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if arch::x86_64::has_bitalg() => Some(&arch::x86_64::AVX512_BITALG),
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if arch::x86_64::has_avx512() => Some(&arch::x86_64::AVX512),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon if arch::aarch64::has_neon() => Some(&arch::aarch64::NEON),

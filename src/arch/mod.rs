@@ -12,7 +12,9 @@ use crate::layout::Lane;
 
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
+pub(crate) mod generic;
 pub(crate) mod scalar;
+pub(crate) mod topk;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86_64;
 

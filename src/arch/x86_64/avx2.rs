@@ -1,0 +1,269 @@
+//! AVX2 vectors (two `ymm` = 64 bytes of lanes) for the generic scans.
+//!
+//! Popcount: nibble lookup with `vpshufb` gives per-byte counts, then the lane's width is
+//! reached by `vpsadbw` against zero (`u64`), `vpmaddubsw` (`u16`), or `vpmaddubsw` + `vpmaddwd`
+//! (`u32`). Distances are small (at most `maxd + 1 <= 4097`), so signed compares (`vpcmpgt*`)
+//! are exact; the survivor mask comes from `vmovmskpd`/`vmovmskps`/`vpmovmskb` (for `u16`
+//! after packing the two compare results to bytes in item order). Tails go through the generic
+//! zero-padded copy ([`Vector::load_partial`]'s default): nothing past the valid items is read.
+
+use core::arch::x86_64::*;
+
+use crate::arch::generic::{lane_kernels, Vector};
+
+/// Byte popcount by nibble lookup.
+#[inline(always)]
+unsafe fn popcnt_bytes(v: __m256i) -> __m256i {
+    // SAFETY: AVX2 is available (the Vector contract).
+    unsafe {
+        let lut = _mm256_setr_epi8(
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, //
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+        );
+        let low = _mm256_set1_epi8(0x0F);
+        let lo = _mm256_and_si256(v, low);
+        let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(v), low);
+        _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi))
+    }
+}
+
+/// Defines a two-`ymm` vector type; `$body` supplies the lane-specific methods.
+macro_rules! ymm2_vector {
+    ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub(crate) struct $name(__m256i, __m256i);
+
+        impl Vector for $name {
+            type Lane = $lane;
+            const N: usize = $n;
+
+            #[inline(always)]
+            unsafe fn load(p: *const $lane) -> Self {
+                // SAFETY: the caller guarantees 64 readable bytes at `p`; AVX available.
+                unsafe {
+                    let p: *const __m256i = p.cast();
+                    Self(_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1)))
+                }
+            }
+
+            #[inline(always)]
+            unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
+                // SAFETY: AVX2 available (the Vector contract).
+                unsafe {
+                    let c0 = popcnt_bytes(_mm256_xor_si256(a.0, b.0));
+                    let c1 = popcnt_bytes(_mm256_xor_si256(a.1, b.1));
+                    Self(Self::widen(c0), Self::widen(c1))
+                }
+            }
+
+            $($body)*
+        }
+    };
+}
+
+ymm2_vector!(
+    /// 8 `u64` lanes: byte counts summed by `vpsadbw`.
+    V64, u64, 8, {
+    #[inline(always)]
+    unsafe fn splat(x: u64) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self(_mm256_set1_epi64x(x as i64), _mm256_set1_epi64x(x as i64)) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe { Self(_mm256_add_epi64(a.0, b.0), _mm256_add_epi64(a.1, b.1)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_dist(t: u32) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe { Self::splat(u64::from(t)) }
+    }
+    #[inline(always)]
+    unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let m0 = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(t.0, d.0)));
+            let m1 = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(t.1, d.1)));
+            (m0 | (m1 << 4)) as u64
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_u16(d: Self, out: *mut u16) {
+        // SAFETY: 16 writable bytes at `out` (the caller); AVX2 available.
+        unsafe {
+            // Low dwords of the 4 + 4 lanes to the low and high 128 bits, then pack to u16.
+            let even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+            let a = _mm256_permutevar8x32_epi32(d.0, even);
+            let b = _mm256_permutevar8x32_epi32(d.1, even);
+            let ab = _mm256_blend_epi32::<0xF0>(a, b);
+            let packed =
+                _mm_packus_epi32(_mm256_castsi256_si128(ab), _mm256_extracti128_si256::<1>(ab));
+            _mm_storeu_si128(out.cast(), packed);
+        }
+    }
+});
+
+impl V64 {
+    #[inline(always)]
+    unsafe fn widen(c: __m256i) -> __m256i {
+        // SAFETY: AVX2 available.
+        unsafe { _mm256_sad_epu8(c, _mm256_setzero_si256()) }
+    }
+}
+
+ymm2_vector!(
+    /// 16 `u32` lanes: byte counts summed by `vpmaddubsw` then `vpmaddwd`.
+    V32, u32, 16, {
+    #[inline(always)]
+    unsafe fn splat(x: u32) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self(_mm256_set1_epi32(x as i32), _mm256_set1_epi32(x as i32)) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe { Self(_mm256_add_epi32(a.0, b.0), _mm256_add_epi32(a.1, b.1)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_dist(t: u32) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self::splat(t) }
+    }
+    #[inline(always)]
+    unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let m0 = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t.0, d.0)));
+            let m1 = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t.1, d.1)));
+            (m0 | (m1 << 8)) as u64
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_u16(d: Self, out: *mut u16) {
+        // SAFETY: 32 writable bytes at `out` (the caller); AVX2 available.
+        unsafe {
+            // packus works per 128-bit half: [d0 0-3, d1 0-3 | d0 4-7, d1 4-7]; reorder quads.
+            let p = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(d.0, d.1));
+            _mm256_storeu_si256(out.cast(), p);
+        }
+    }
+});
+
+impl V32 {
+    #[inline(always)]
+    unsafe fn widen(c: __m256i) -> __m256i {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let w = _mm256_maddubs_epi16(c, _mm256_set1_epi8(1));
+            _mm256_madd_epi16(w, _mm256_set1_epi16(1))
+        }
+    }
+}
+
+ymm2_vector!(
+    /// 32 `u16` lanes: byte counts summed in pairs by `vpmaddubsw`.
+    V16, u16, 32, {
+    #[inline(always)]
+    unsafe fn splat(x: u16) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self(_mm256_set1_epi16(x as i16), _mm256_set1_epi16(x as i16)) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe { Self(_mm256_add_epi16(a.0, b.0), _mm256_add_epi16(a.1, b.1)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_dist(t: u32) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self::splat(t as u16) }
+    }
+    #[inline(always)]
+    unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let c0 = _mm256_cmpgt_epi16(t.0, d.0);
+            let c1 = _mm256_cmpgt_epi16(t.1, d.1);
+            // packs per 128-bit half: [c0 0-7, c1 0-7 | c0 8-15, c1 8-15]; reorder quads.
+            let p = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(c0, c1));
+            u64::from(_mm256_movemask_epi8(p) as u32)
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_u16(d: Self, out: *mut u16) {
+        // SAFETY: 64 writable bytes at `out` (the caller); AVX available.
+        unsafe {
+            let o: *mut __m256i = out.cast();
+            _mm256_storeu_si256(o, d.0);
+            _mm256_storeu_si256(o.add(1), d.1);
+        }
+    }
+});
+
+impl V16 {
+    #[inline(always)]
+    unsafe fn widen(c: __m256i) -> __m256i {
+        // SAFETY: AVX2 available.
+        unsafe { _mm256_maddubs_epi16(c, _mm256_set1_epi8(1)) }
+    }
+}
+
+ymm2_vector!(
+    /// 64 `u8` lanes: the byte counts are the distances.
+    V8, u8, 64, {
+    #[inline(always)]
+    unsafe fn splat(x: u8) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self(_mm256_set1_epi8(x as i8), _mm256_set1_epi8(x as i8)) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe { Self(_mm256_add_epi8(a.0, b.0), _mm256_add_epi8(a.1, b.1)) }
+    }
+    #[inline(always)]
+    unsafe fn splat_dist(t: u32) -> Self {
+        // SAFETY: AVX available.
+        unsafe { Self::splat(t as u8) }
+    }
+    #[inline(always)]
+    unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let m0 = _mm256_movemask_epi8(_mm256_cmpgt_epi8(t.0, d.0)) as u32;
+            let m1 = _mm256_movemask_epi8(_mm256_cmpgt_epi8(t.1, d.1)) as u32;
+            u64::from(m0) | (u64::from(m1) << 32)
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_u16(d: Self, out: *mut u16) {
+        // SAFETY: 128 writable bytes at `out` (the caller); AVX2 available.
+        unsafe {
+            let o: *mut __m256i = out.cast();
+            let parts = [
+                _mm256_castsi256_si128(d.0),
+                _mm256_extracti128_si256::<1>(d.0),
+                _mm256_castsi256_si128(d.1),
+                _mm256_extracti128_si256::<1>(d.1),
+            ];
+            for (j, p) in parts.into_iter().enumerate() {
+                _mm256_storeu_si256(o.add(j), _mm256_cvtepu8_epi16(p));
+            }
+        }
+    }
+});
+
+impl V8 {
+    #[inline(always)]
+    unsafe fn widen(c: __m256i) -> __m256i {
+        c
+    }
+}
+
+// Query blocks of 4: 16 ymm registers hold 4 distance pairs, 4 threshold pairs and the history.
+lane_kernels!(u64s, "avx2,fma,popcnt", V64, 4);
+lane_kernels!(u32s, "avx2,fma,popcnt", V32, 4);
+lane_kernels!(u16s, "avx2,fma,popcnt", V16, 4);
+lane_kernels!(u8s, "avx2,fma,popcnt", V8, 4);

@@ -1,0 +1,284 @@
+//! AVX-512 vectors (one `zmm` = 64 bytes of lanes) for the generic scans.
+//!
+//! Popcount: `vpopcntq`/`vpopcntd` (VPOPCNTDQ) for `u64`/`u32` lanes; for `u16`/`u8` lanes
+//! `vpopcntw`/`vpopcntb` where BITALG is present ([`V16Bitalg`], [`V8Bitalg`]), else a nibble
+//! lookup with `vpshufb` (BW) and, for `u16`, `vpmaddubsw` to sum byte pairs. Compares go straight
+//! to mask registers (`vpcmpu*`), so a survivor mask costs one instruction. Tails use zero-masked
+//! loads (`vmovdqu*{z}`), which never touch (nor fault on) the lanes past the valid items.
+//! Distances leave as `u16` through the down-converting moves (`vpmovqw`, `vpmovdw`) or, for
+//! `u8`, `vpmovzxbw`.
+
+use core::arch::x86_64::*;
+
+use crate::arch::generic::{lane_kernels, Vector};
+
+/// Byte popcount by nibble lookup (any AVX-512 BW CPU).
+#[inline(always)]
+unsafe fn popcnt_bytes_lut(v: __m512i) -> __m512i {
+    // SAFETY: AVX-512 F/BW are available (the Vector contract).
+    unsafe {
+        let lut = _mm512_broadcast_i32x4(_mm_setr_epi8(
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+        ));
+        let low = _mm512_set1_epi8(0x0F);
+        let lo = _mm512_and_si512(v, low);
+        let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(v), low);
+        _mm512_add_epi8(_mm512_shuffle_epi8(lut, lo), _mm512_shuffle_epi8(lut, hi))
+    }
+}
+
+/// Defines a `zmm` vector type; `$body` supplies the lane-specific methods.
+macro_rules! zmm_vector {
+    ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub(crate) struct $name(__m512i);
+
+        impl Vector for $name {
+            type Lane = $lane;
+            const N: usize = $n;
+
+            #[inline(always)]
+            unsafe fn load(p: *const $lane) -> Self {
+                // SAFETY: the caller guarantees 64 readable bytes at `p`; AVX-512 F available.
+                Self(unsafe { _mm512_loadu_si512(p.cast()) })
+            }
+
+            $($body)*
+        }
+    };
+}
+
+zmm_vector!(
+    /// 8 `u64` lanes: `vpopcntq`.
+    V64, u64, 8, {
+    #[inline(always)]
+    unsafe fn load_partial(p: *const u64, n: usize) -> Self {
+        // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
+        Self(unsafe { _mm512_maskz_loadu_epi64(((1u32 << n) - 1) as __mmask8, p.cast()) })
+    }
+    #[inline(always)]
+    unsafe fn splat(x: u64) -> Self {
+        // SAFETY: AVX-512 F available (the Vector contract).
+        Self(unsafe { _mm512_set1_epi64(x as i64) })
+    }
+    #[inline(always)]
+    unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
+        // SAFETY: AVX-512 F + VPOPCNTDQ available.
+        Self(unsafe { _mm512_popcnt_epi64(_mm512_xor_si512(a.0, b.0)) })
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        // SAFETY: AVX-512 F available.
+        Self(unsafe { _mm512_add_epi64(a.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn splat_dist(t: u32) -> Self {
+        // SAFETY: AVX-512 F available.
+        Self(unsafe { _mm512_set1_epi64(i64::from(t)) })
+    }
+    #[inline(always)]
+    unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+        // SAFETY: AVX-512 F available.
+        u64::from(unsafe { _mm512_cmplt_epu64_mask(d.0, t.0) })
+    }
+    #[inline(always)]
+    unsafe fn store_u16(d: Self, out: *mut u16) {
+        // SAFETY: 16 writable bytes at `out` (the caller); AVX-512 F available.
+        unsafe { _mm_storeu_si128(out.cast(), _mm512_cvtepi64_epi16(d.0)) }
+    }
+});
+
+zmm_vector!(
+    /// 16 `u32` lanes: `vpopcntd`.
+    V32, u32, 16, {
+    #[inline(always)]
+    unsafe fn load_partial(p: *const u32, n: usize) -> Self {
+        // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
+        Self(unsafe { _mm512_maskz_loadu_epi32(((1u32 << n) - 1) as __mmask16, p.cast()) })
+    }
+    #[inline(always)]
+    unsafe fn splat(x: u32) -> Self {
+        // SAFETY: AVX-512 F available.
+        Self(unsafe { _mm512_set1_epi32(x as i32) })
+    }
+    #[inline(always)]
+    unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
+        // SAFETY: AVX-512 F + VPOPCNTDQ available.
+        Self(unsafe { _mm512_popcnt_epi32(_mm512_xor_si512(a.0, b.0)) })
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        // SAFETY: AVX-512 F available.
+        Self(unsafe { _mm512_add_epi32(a.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn splat_dist(t: u32) -> Self {
+        // SAFETY: AVX-512 F available.
+        Self(unsafe { _mm512_set1_epi32(t as i32) })
+    }
+    #[inline(always)]
+    unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+        // SAFETY: AVX-512 F available.
+        u64::from(unsafe { _mm512_cmplt_epu32_mask(d.0, t.0) })
+    }
+    #[inline(always)]
+    unsafe fn store_u16(d: Self, out: *mut u16) {
+        // SAFETY: 32 writable bytes at `out` (the caller); AVX-512 F available.
+        unsafe { _mm256_storeu_si256(out.cast(), _mm512_cvtepi32_epi16(d.0)) }
+    }
+});
+
+/// The `u16` methods shared by the BITALG and lookup variants, given a popcount expression.
+macro_rules! u16_methods {
+    ($a:ident, $b:ident => $pop:expr) => {
+        #[inline(always)]
+        unsafe fn load_partial(p: *const u16, n: usize) -> Self {
+            // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
+            Self(unsafe { _mm512_maskz_loadu_epi16(((1u64 << n) - 1) as __mmask32, p.cast()) })
+        }
+        #[inline(always)]
+        unsafe fn splat(x: u16) -> Self {
+            // SAFETY: AVX-512 F/BW available.
+            Self(unsafe { _mm512_set1_epi16(x as i16) })
+        }
+        #[inline(always)]
+        unsafe fn xor_popcnt($a: Self, $b: Self) -> Self {
+            // SAFETY: the features of this vector type are available (the Vector contract).
+            Self(unsafe { $pop })
+        }
+        #[inline(always)]
+        unsafe fn add(a: Self, b: Self) -> Self {
+            // SAFETY: AVX-512 BW available.
+            Self(unsafe { _mm512_add_epi16(a.0, b.0) })
+        }
+        #[inline(always)]
+        unsafe fn splat_dist(t: u32) -> Self {
+            // SAFETY: AVX-512 BW available.
+            Self(unsafe { _mm512_set1_epi16(t as i16) })
+        }
+        #[inline(always)]
+        unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+            // SAFETY: AVX-512 BW available.
+            u64::from(unsafe { _mm512_cmplt_epu16_mask(d.0, t.0) })
+        }
+        #[inline(always)]
+        unsafe fn store_u16(d: Self, out: *mut u16) {
+            // SAFETY: 64 writable bytes at `out` (the caller); AVX-512 F available.
+            unsafe { _mm512_storeu_si512(out.cast(), d.0) }
+        }
+    };
+}
+
+/// The `u8` methods shared by the BITALG and lookup variants, given a popcount expression.
+macro_rules! u8_methods {
+    ($a:ident, $b:ident => $pop:expr) => {
+        #[inline(always)]
+        unsafe fn load_partial(p: *const u8, n: usize) -> Self {
+            // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
+            Self(unsafe { _mm512_maskz_loadu_epi8((1u64 << n) - 1, p.cast()) })
+        }
+        #[inline(always)]
+        unsafe fn splat(x: u8) -> Self {
+            // SAFETY: AVX-512 F/BW available.
+            Self(unsafe { _mm512_set1_epi8(x as i8) })
+        }
+        #[inline(always)]
+        unsafe fn xor_popcnt($a: Self, $b: Self) -> Self {
+            // SAFETY: the features of this vector type are available (the Vector contract).
+            Self(unsafe { $pop })
+        }
+        #[inline(always)]
+        unsafe fn add(a: Self, b: Self) -> Self {
+            // SAFETY: AVX-512 BW available.
+            Self(unsafe { _mm512_add_epi8(a.0, b.0) })
+        }
+        #[inline(always)]
+        unsafe fn splat_dist(t: u32) -> Self {
+            // SAFETY: AVX-512 BW available.
+            Self(unsafe { _mm512_set1_epi8(t as i8) })
+        }
+        #[inline(always)]
+        unsafe fn lt_mask(d: Self, t: Self) -> u64 {
+            // SAFETY: AVX-512 BW available.
+            unsafe { _mm512_cmplt_epu8_mask(d.0, t.0) }
+        }
+        #[inline(always)]
+        unsafe fn store_u16(d: Self, out: *mut u16) {
+            // SAFETY: 128 writable bytes at `out` (the caller); AVX-512 F/BW available.
+            unsafe {
+                let lo = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(d.0));
+                let hi = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64::<1>(d.0));
+                _mm512_storeu_si512(out.cast(), lo);
+                _mm512_storeu_si512(out.add(32).cast(), hi);
+            }
+        }
+    };
+}
+
+zmm_vector!(
+    /// 32 `u16` lanes: `vpopcntw` (BITALG).
+    V16Bitalg, u16, 32, {
+    u16_methods!(a, b => _mm512_popcnt_epi16(_mm512_xor_si512(a.0, b.0)));
+});
+
+zmm_vector!(
+    /// 32 `u16` lanes without BITALG: nibble lookup, then `vpmaddubsw` adds byte pairs.
+    V16Lut, u16, 32, {
+    u16_methods!(a, b => _mm512_maddubs_epi16(
+        popcnt_bytes_lut(_mm512_xor_si512(a.0, b.0)),
+        _mm512_set1_epi8(1)
+    ));
+});
+
+zmm_vector!(
+    /// 64 `u8` lanes: `vpopcntb` (BITALG).
+    V8Bitalg, u8, 64, {
+    u8_methods!(a, b => _mm512_popcnt_epi8(_mm512_xor_si512(a.0, b.0)));
+});
+
+zmm_vector!(
+    /// 64 `u8` lanes without BITALG: nibble lookup.
+    V8Lut, u8, 64, {
+    u8_methods!(a, b => popcnt_bytes_lut(_mm512_xor_si512(a.0, b.0)));
+});
+
+// Query blocks: 8 queries per history vector (8 distance + 8 threshold registers, of 32).
+// Entry points are compiled for what the AVX-512 table checks (`has_avx512`), plus BITALG for
+// the `_bitalg` ones (`has_bitalg`).
+lane_kernels!(
+    u64s,
+    "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,fma,popcnt",
+    V64,
+    8
+);
+lane_kernels!(
+    u32s,
+    "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,fma,popcnt",
+    V32,
+    8
+);
+lane_kernels!(
+    u16s_lut,
+    "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,fma,popcnt",
+    V16Lut,
+    8
+);
+lane_kernels!(
+    u8s_lut,
+    "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,fma,popcnt",
+    V8Lut,
+    8
+);
+lane_kernels!(
+    u16s_bitalg,
+    "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx512bitalg,avx2,fma,popcnt",
+    V16Bitalg,
+    8
+);
+lane_kernels!(
+    u8s_bitalg,
+    "avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx512bitalg,avx2,fma,popcnt",
+    V8Bitalg,
+    8
+);
