@@ -3,6 +3,8 @@
 //! Each table below is only handed out by [`crate::dispatch`] after the CPU reports every feature
 //! its kernels are compiled for, which is what makes calling them sound.
 
+mod encode;
+
 use super::{scalar, Kernels, LaneKernels};
 use crate::dispatch::Isa;
 use crate::layout::Lane;
@@ -39,7 +41,7 @@ pub(crate) static AVX2: Kernels = Kernels {
     u16: scalar_lanes::<u16>(),
     u32: scalar_lanes::<u32>(),
     u64: scalar_lanes::<u64>(),
-    encode: scalar::encode,
+    encode: encode::encode_avx2,
 };
 
 /// The AVX-512 table.
@@ -49,5 +51,5 @@ pub(crate) static AVX512: Kernels = Kernels {
     u16: scalar_lanes::<u16>(),
     u32: scalar_lanes::<u32>(),
     u64: scalar_lanes::<u64>(),
-    encode: scalar::encode,
+    encode: encode::encode_avx512,
 };
