@@ -2,6 +2,17 @@
 //! embeddings hashed per second.
 //!
 //! `cargo bench --bench encode`, or one group: `cargo bench --bench encode -- 'd128/m64'`.
+//!
+//! Groups:
+//! * `encode/d{d}/m{m}/{isa}`: `f32` embeddings, `n = 4096` per iteration, into a preallocated
+//!   query-layout buffer, `d` in {64, 128, 256} x `m` in {32, 64, 128, 256}.
+//! * `encode_bf16/...`, `encode_f16/...`: the same for 16-bit inputs (a subset of the shapes).
+//! * `peak/*` (x86-64 only): the yardsticks for "fraction of FMA peak". `peak/clock` runs a
+//!   chain of dependent 1-cycle integer adds, so its "elements per second" is the core's clock
+//!   in Hz; `peak/fma_avx2` and `peak/fma_avx512` run 12 (16) independent chains of 256-bit
+//!   (512-bit) FMAs, so their "elements per second" is the `f32` FMAs per second the core
+//!   sustains. A SimHash of shape (d, m) needs `d * m` FMAs, so the fraction of peak is
+//!   `embeddings/s * d * m / peak FMAs/s`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use eta_hamming::{Engine, Isa, SimHasher};
@@ -12,30 +23,165 @@ fn embeddings(n: usize, d: usize) -> Vec<f32> {
     (0..n * d).map(|_| rng.next_element()).collect()
 }
 
+const N: usize = 4096;
+
 fn encode(c: &mut Criterion) {
-    let n = 4096;
-    for &(d, m) in &[
-        (64usize, 64usize),
-        (128, 64),
-        (128, 128),
-        (256, 64),
-        (256, 256),
-        (128, 32),
-    ] {
-        let hasher = SimHasher::from_seed(d, m, 1).unwrap();
-        let emb = embeddings(n, d);
-        let mut group = c.benchmark_group(format!("encode/d{d}/m{m}"));
-        group.throughput(Throughput::Elements(n as u64));
-        group.sample_size(10);
-        for isa in Isa::available() {
-            let e = Engine::new(isa).unwrap();
-            group.bench_function(BenchmarkId::from_parameter(isa), |bench| {
-                bench.iter(|| e.encode(&hasher, black_box(&emb)).unwrap())
-            });
+    for &d in &[64usize, 128, 256] {
+        for &m in &[32usize, 64, 128, 256] {
+            let hasher = SimHasher::from_seed(d, m, 1).unwrap();
+            let emb = embeddings(N, d);
+            let lanes = hasher.layout().lanes();
+            let mut group = c.benchmark_group(format!("encode/d{d}/m{m}"));
+            group.throughput(Throughput::Elements(N as u64));
+            group.sample_size(10);
+            for isa in Isa::available() {
+                let e = Engine::new(isa).unwrap();
+                // Narrow layouts have narrow lanes; a u64 buffer of the right lane type each.
+                group.bench_function(BenchmarkId::from_parameter(isa), |bench| match m {
+                    32 => {
+                        let mut out = vec![0u32; N * lanes];
+                        bench.iter(|| e.encode_into(&hasher, black_box(&emb), N, &mut out))
+                    }
+                    _ => {
+                        let mut out = vec![0u64; N * lanes];
+                        bench.iter(|| e.encode_into(&hasher, black_box(&emb), N, &mut out))
+                    }
+                });
+            }
+            group.finish();
         }
-        group.finish();
     }
 }
 
-criterion_group!(benches, encode);
+fn encode_half(c: &mut Criterion) {
+    for &(d, m) in &[(128usize, 64usize), (256, 256)] {
+        let hasher = SimHasher::from_seed(d, m, 1).unwrap();
+        let emb = embeddings(N, d);
+        // Round to the nearest bf16 / f16 (ties away: fine for a benchmark input).
+        let bf16: Vec<u16> = emb
+            .iter()
+            .map(|v| ((v.to_bits() + 0x8000) >> 16) as u16)
+            .collect();
+        let f16: Vec<u16> = emb.iter().map(|&v| to_f16(v)).collect();
+        let lanes = hasher.layout().lanes();
+        for (name, input) in [("bf16", &bf16), ("f16", &f16)] {
+            let mut group = c.benchmark_group(format!("encode_{name}/d{d}/m{m}"));
+            group.throughput(Throughput::Elements(N as u64));
+            group.sample_size(10);
+            for isa in Isa::available() {
+                let e = Engine::new(isa).unwrap();
+                let mut out = vec![0u64; N * lanes];
+                group.bench_function(BenchmarkId::from_parameter(isa), |bench| {
+                    bench.iter(|| match name {
+                        "bf16" => e.encode_bf16_into(&hasher, black_box(input), N, &mut out),
+                        _ => e.encode_f16_into(&hasher, black_box(input), N, &mut out),
+                    })
+                });
+            }
+            group.finish();
+        }
+    }
+}
+
+/// A binary16 near `v` (|v| < 6 here: normal range, truncated mantissa).
+fn to_f16(v: f32) -> u16 {
+    let b = v.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xFF) as i32 - 127 + 15;
+    if exp <= 0 {
+        return sign;
+    }
+    sign | ((exp as u16) << 10) | ((b >> 13) & 0x3FF) as u16
+}
+
+#[cfg(target_arch = "x86_64")]
+mod peak {
+    use core::arch::asm;
+    use core::arch::x86_64::*;
+
+    /// `iters` x 8 dependent 1-cycle adds.
+    pub fn clock(iters: u64) -> u64 {
+        let mut x = 0u64;
+        // SAFETY: register-only arithmetic and a counted loop; no memory, no stack.
+        unsafe {
+            asm!(
+                "2:",
+                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
+                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
+                "dec {n}",
+                "jnz 2b",
+                x = inout(reg) x,
+                n = inout(reg) iters => _,
+                options(nomem, nostack),
+            );
+        }
+        x
+    }
+
+    /// `iters` x 12 independent 256-bit FMAs.
+    #[target_feature(enable = "avx2,fma")]
+    pub fn fma_avx2(iters: u64) -> f32 {
+        let mut acc = [_mm256_setzero_ps(); 12];
+        let a = _mm256_set1_ps(0.999_999);
+        let b = _mm256_set1_ps(1.0e-7);
+        for _ in 0..iters {
+            for v in acc.iter_mut() {
+                *v = _mm256_fmadd_ps(*v, a, b);
+            }
+        }
+        let t = acc
+            .iter()
+            .fold(_mm256_setzero_ps(), |t, &v| _mm256_add_ps(t, v));
+        let mut s = [0.0f32; 8];
+        // SAFETY: `s` holds 8 floats.
+        unsafe { _mm256_storeu_ps(s.as_mut_ptr(), t) };
+        s.iter().sum()
+    }
+
+    /// `iters` x 16 independent 512-bit FMAs.
+    #[target_feature(enable = "avx512f")]
+    pub fn fma_avx512(iters: u64) -> f32 {
+        let mut acc = [_mm512_setzero_ps(); 16];
+        let a = _mm512_set1_ps(0.999_999);
+        let b = _mm512_set1_ps(1.0e-7);
+        for _ in 0..iters {
+            for v in acc.iter_mut() {
+                *v = _mm512_fmadd_ps(*v, a, b);
+            }
+        }
+        let t = acc
+            .iter()
+            .fold(_mm512_setzero_ps(), |t, &v| _mm512_add_ps(t, v));
+        _mm512_reduce_add_ps(t)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn peak(c: &mut Criterion) {
+    const ITERS: u64 = 1 << 20;
+    let mut group = c.benchmark_group("peak");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ITERS * 8));
+    group.bench_function("clock", |b| b.iter(|| peak::clock(black_box(ITERS))));
+    if Isa::Avx2.is_available() {
+        group.throughput(Throughput::Elements(ITERS * 12 * 8));
+        // SAFETY: AVX2 and FMA are available (the Avx2 ISA requires both).
+        group.bench_function("fma_avx2", |b| {
+            b.iter(|| unsafe { peak::fma_avx2(black_box(ITERS)) })
+        });
+    }
+    if Isa::Avx512.is_available() {
+        group.throughput(Throughput::Elements(ITERS * 16 * 16));
+        // SAFETY: AVX-512 F is available (the Avx512 ISA requires it).
+        group.bench_function("fma_avx512", |b| {
+            b.iter(|| unsafe { peak::fma_avx512(black_box(ITERS)) })
+        });
+    }
+    group.finish();
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn peak(_: &mut Criterion) {}
+
+criterion_group!(benches, peak, encode, encode_half);
 criterion_main!(benches);

@@ -32,6 +32,7 @@
 
 use aligned_vec::{AVec, ConstAlign};
 
+use crate::arch::encode::{Projection, Rows, PAD_COLS};
 use crate::arch::EncodeFn;
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
@@ -102,7 +103,11 @@ const CHUNK: usize = 256;
 pub struct SimHasher {
     d: usize,
     layout: Layout,
+    /// `d x m`, row-major, as given.
     proj: AVec<f32, ConstAlign<BUFFER_ALIGN>>,
+    /// `d x stride` with zero columns `m..stride`, for the SIMD kernels; `None` when `m` is
+    /// already a multiple of [`PAD_COLS`] (then `proj` is that layout).
+    padded: Option<AVec<f32, ConstAlign<BUFFER_ALIGN>>>,
 }
 
 impl core::fmt::Debug for SimHasher {
@@ -142,10 +147,19 @@ impl SimHasher {
         if let Some(position) = proj.iter().position(|v| !v.is_finite()) {
             return Err(Error::NonFiniteProjection { position });
         }
+        let stride = m.next_multiple_of(PAD_COLS);
+        let padded = (stride != m).then(|| {
+            let mut p = AVec::from_iter(BUFFER_ALIGN, core::iter::repeat_n(0.0f32, d * stride));
+            for (dst, src) in p.chunks_exact_mut(stride).zip(proj.chunks_exact(m)) {
+                dst[..m].copy_from_slice(src);
+            }
+            p
+        });
         Ok(SimHasher {
             d,
             layout,
             proj: AVec::from_slice(BUFFER_ALIGN, proj),
+            padded,
         })
     }
 
@@ -169,27 +183,40 @@ impl SimHasher {
         &self.proj
     }
 
-    /// Number of embeddings in `emb`, which must be a whole number of rows of `d`.
-    fn rows(&self, emb: &[f32]) -> Result<usize> {
-        if !emb.len().is_multiple_of(self.d) {
-            let needed = emb.len().next_multiple_of(self.d);
+    /// The kernels' view of the projection.
+    fn projection_view(&self) -> Projection<'_> {
+        let m = self.bits();
+        let padded = self.padded.as_deref().unwrap_or(&self.proj);
+        Projection {
+            rows: &self.proj,
+            padded,
+            d: self.d,
+            m,
+            stride: padded.len() / self.d,
+        }
+    }
+
+    /// Number of embeddings in `len` elements, which must be a whole number of rows of `d`.
+    fn rows(&self, len: usize) -> Result<usize> {
+        if !len.is_multiple_of(self.d) {
+            let needed = len.next_multiple_of(self.d);
             return Err(Error::BufferTooShort {
                 what: "embeddings (a multiple of d)",
                 needed,
-                got: emb.len(),
+                got: len,
             });
         }
-        Ok(emb.len() / self.d)
+        Ok(len / self.d)
     }
 
-    /// Checks that `emb` holds `n` embeddings.
-    fn check_emb(&self, emb: &[f32], n: usize) -> Result<()> {
+    /// Checks that `len` elements hold `n` embeddings.
+    fn check_emb(&self, len: usize, n: usize) -> Result<()> {
         let needed = mul(n, self.d)?;
-        if emb.len() < needed {
+        if len < needed {
             return Err(Error::BufferTooShort {
                 what: "embeddings",
                 needed,
-                got: emb.len(),
+                got: len,
             });
         }
         Ok(())
@@ -225,6 +252,62 @@ impl SimHasher {
         Engine::current().encode_history_into(self, emb, n, out, stride)
     }
 
+    /// Fingerprints of bfloat16 embeddings (`u16` bit patterns, `n x d`), in query layout.
+    /// Each value is widened exactly to `f32` (its bits become the high half), so the bits are
+    /// those of [`SimHasher::encode`] on the widened values. See [`Engine::encode_bf16`].
+    pub fn encode_bf16(&self, emb: &[u16]) -> Result<Fingerprints> {
+        Engine::current().encode_bf16(self, emb)
+    }
+
+    /// [`SimHasher::encode_into`] for bfloat16 bit patterns.
+    pub fn encode_bf16_into<T: Lane>(&self, emb: &[u16], n: usize, out: &mut [T]) -> Result<()> {
+        Engine::current().encode_bf16_into(self, emb, n, out)
+    }
+
+    /// [`SimHasher::encode_history`] for bfloat16 bit patterns.
+    pub fn encode_history_bf16(&self, emb: &[u16]) -> Result<History> {
+        Engine::current().encode_history_bf16(self, emb)
+    }
+
+    /// [`SimHasher::encode_history_into`] for bfloat16 bit patterns.
+    pub fn encode_history_bf16_into<T: Lane>(
+        &self,
+        emb: &[u16],
+        n: usize,
+        out: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        Engine::current().encode_history_bf16_into(self, emb, n, out, stride)
+    }
+
+    /// Fingerprints of IEEE binary16 embeddings (`u16` bit patterns, `n x d`), in query layout.
+    /// Each value is widened exactly to `f32` ([`f16_to_f32`]), so the bits are those of
+    /// [`SimHasher::encode`] on the widened values. See [`Engine::encode_f16`].
+    pub fn encode_f16(&self, emb: &[u16]) -> Result<Fingerprints> {
+        Engine::current().encode_f16(self, emb)
+    }
+
+    /// [`SimHasher::encode_into`] for binary16 bit patterns.
+    pub fn encode_f16_into<T: Lane>(&self, emb: &[u16], n: usize, out: &mut [T]) -> Result<()> {
+        Engine::current().encode_f16_into(self, emb, n, out)
+    }
+
+    /// [`SimHasher::encode_history`] for binary16 bit patterns.
+    pub fn encode_history_f16(&self, emb: &[u16]) -> Result<History> {
+        Engine::current().encode_history_f16(self, emb)
+    }
+
+    /// [`SimHasher::encode_history_into`] for binary16 bit patterns.
+    pub fn encode_history_f16_into<T: Lane>(
+        &self,
+        emb: &[u16],
+        n: usize,
+        out: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        Engine::current().encode_history_f16_into(self, emb, n, out, stride)
+    }
+
     fn check_lane<T: Lane>(&self) -> Result<()> {
         if T::TYPE == self.layout.lane_type() {
             Ok(())
@@ -238,32 +321,24 @@ impl SimHasher {
     fn run<T: Lane>(
         &self,
         engine: Engine,
-        emb: &[f32],
+        emb: Rows<'_>,
         n: usize,
         out: &mut [T],
         item_step: usize,
         lane_step: usize,
     ) {
         let encode: EncodeFn = engine.kernels().encode;
+        let proj = self.projection_view();
         let (d, m, lanes) = (self.d, self.bits(), self.layout.lanes());
         let words = m.div_ceil(64);
         let mut scratch = vec![0u64; CHUNK.min(n) * words];
         for start in (0..n).step_by(CHUNK) {
             let count = CHUNK.min(n - start);
-            let chunk = &emb[start * d..][..count * d];
+            let chunk = emb.slice(start * d, count * d);
             // SAFETY: the table only holds kernels this CPU can run (dispatch checks features),
-            // and the shapes are validated: `proj` is `d x m`, `chunk` is `count x d`, and
-            // `scratch` holds `count * words` words.
-            unsafe {
-                encode(
-                    &self.proj,
-                    d,
-                    m,
-                    chunk,
-                    count,
-                    &mut scratch[..count * words],
-                )
-            };
+            // and the shapes are validated: `proj` keeps its invariants by construction,
+            // `chunk` is `count x d`, and `scratch` holds `count * words` words.
+            unsafe { encode(&proj, chunk, count, &mut scratch[..count * words]) };
             for (i, fp) in scratch[..count * words].chunks_exact(words).enumerate() {
                 let item = start + i;
                 for w in 0..lanes {
@@ -275,14 +350,133 @@ impl SimHasher {
     }
 }
 
+/// An embedding element format: how a slice of it reaches the kernels.
+trait Input {
+    type Elem: Copy;
+    fn rows(emb: &[Self::Elem]) -> Rows<'_>;
+}
+
+/// `f32` embeddings.
+struct F32In;
+/// bfloat16 bit patterns.
+struct Bf16In;
+/// IEEE binary16 bit patterns.
+struct F16In;
+
+impl Input for F32In {
+    type Elem = f32;
+    fn rows(emb: &[f32]) -> Rows<'_> {
+        Rows::F32(emb)
+    }
+}
+impl Input for Bf16In {
+    type Elem = u16;
+    fn rows(emb: &[u16]) -> Rows<'_> {
+        Rows::Bf16(emb)
+    }
+}
+impl Input for F16In {
+    type Elem = u16;
+    fn rows(emb: &[u16]) -> Rows<'_> {
+        Rows::F16(emb)
+    }
+}
+
+/// Exact widening of an IEEE binary16 bit pattern to `f32`, as the `f16` encoders do it: every
+/// binary16 value is an `f32` value, so zeros (with their sign), subnormals, normals and
+/// infinities convert exactly; a NaN becomes the quiet NaN with the same sign and the payload
+/// shifted up by 13 bits (what x86 `VCVTPH2PS` and aarch64 `FCVT` produce).
+pub fn f16_to_f32(bits: u16) -> f32 {
+    crate::arch::encode::f16_to_f32(bits)
+}
+
+/// Exact widening of a bfloat16 bit pattern to `f32`, as the `bf16` encoders do it: the 16 bits
+/// become the high half of the `f32` (`bits << 16`), NaN payloads included.
+pub fn bf16_to_f32(bits: u16) -> f32 {
+    crate::arch::encode::bf16_to_f32(bits)
+}
+
+/// The Engine's encoders for one element format, generic over [`Input`]; the public methods
+/// below are thin wrappers.
+impl Engine {
+    fn encode_as<I: Input>(&self, hasher: &SimHasher, emb: &[I::Elem]) -> Result<Fingerprints> {
+        let n = hasher.rows(emb.len())?;
+        let mut out = Fingerprints::zeroed(hasher.bits(), n)?;
+        with_lane_type!(hasher.layout, T => {
+            self.encode_into_as::<I, T>(hasher, emb, n, out.lanes_mut::<T>()?)
+        })?;
+        Ok(out)
+    }
+
+    fn encode_into_as<I: Input, T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[I::Elem],
+        n: usize,
+        out: &mut [T],
+    ) -> Result<()> {
+        hasher.check_lane::<T>()?;
+        hasher.check_emb(emb.len(), n)?;
+        let needed = mul(n, hasher.layout.lanes())?;
+        if out.len() < needed {
+            return Err(Error::BufferTooShort {
+                what: "fingerprints",
+                needed,
+                got: out.len(),
+            });
+        }
+        hasher.run(*self, I::rows(emb), n, out, hasher.layout.lanes(), 1);
+        Ok(())
+    }
+
+    fn encode_history_as<I: Input>(&self, hasher: &SimHasher, emb: &[I::Elem]) -> Result<History> {
+        let n = hasher.rows(emb.len())?;
+        let mut h = History::zeroed(hasher.bits(), n)?;
+        let stride = h.stride();
+        with_lane_type!(hasher.layout, T => {
+            self.encode_history_into_as::<I, T>(hasher, emb, n, h.lanes_mut::<T>()?, stride)
+        })?;
+        Ok(h)
+    }
+
+    fn encode_history_into_as<I: Input, T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[I::Elem],
+        n: usize,
+        out: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        hasher.check_lane::<T>()?;
+        hasher.check_emb(emb.len(), n)?;
+        check_history_shape(n, stride)?;
+        let needed = history_span(hasher.layout.lanes(), n, stride)?;
+        if out.len() < needed {
+            return Err(Error::BufferTooShort {
+                what: "history",
+                needed,
+                got: out.len(),
+            });
+        }
+        hasher.run(*self, I::rows(emb), n, out, 1, stride);
+        Ok(())
+    }
+}
+
+/// SimHash encoders. `f32` inputs are hashed as they are; 16-bit inputs (`bf16`, IEEE `f16`,
+/// given as `u16` bit patterns) are widened exactly to `f32` ([`bf16_to_f32`], [`f16_to_f32`])
+/// and hashed by the same kernel, so their bits equal those of the `f32` encoders on the widened
+/// values.
+///
+/// Kernel strategy (every instruction set): an outer-product tile of several embeddings by
+/// several vectors of outputs, each output's FMA chain run over `k = 0..d` in order; see
+/// `src/arch/encode.rs`. The hasher keeps a zero-padded copy of `P` (rows a multiple of 16
+/// floats) when `m` is not a multiple of 16, so the kernels never need masked loads.
 impl Engine {
     /// Fingerprints of the embeddings `emb` (`n x d`, row-major; its length must be a multiple
     /// of `d`), in query layout.
     pub fn encode(&self, hasher: &SimHasher, emb: &[f32]) -> Result<Fingerprints> {
-        let n = hasher.rows(emb)?;
-        let mut out = Fingerprints::zeroed(hasher.bits(), n)?;
-        with_lane_type!(hasher.layout, T => self.encode_into::<T>(hasher, emb, n, out.lanes_mut::<T>()?))?;
-        Ok(out)
+        self.encode_as::<F32In>(hasher, emb)
     }
 
     /// Writes the fingerprints of the first `n` embeddings of `emb` into `out` (`n x lanes`
@@ -294,30 +488,13 @@ impl Engine {
         n: usize,
         out: &mut [T],
     ) -> Result<()> {
-        hasher.check_lane::<T>()?;
-        hasher.check_emb(emb, n)?;
-        let needed = mul(n, hasher.layout.lanes())?;
-        if out.len() < needed {
-            return Err(Error::BufferTooShort {
-                what: "fingerprints",
-                needed,
-                got: out.len(),
-            });
-        }
-        hasher.run(*self, emb, n, out, hasher.layout.lanes(), 1);
-        Ok(())
+        self.encode_into_as::<F32In, T>(hasher, emb, n, out)
     }
 
     /// A history of the embeddings `emb` (item `i` is row `i`), structure of arrays with a
     /// padded stride.
     pub fn encode_history(&self, hasher: &SimHasher, emb: &[f32]) -> Result<History> {
-        let n = hasher.rows(emb)?;
-        let mut h = History::zeroed(hasher.bits(), n)?;
-        let stride = h.stride();
-        with_lane_type!(hasher.layout, T => {
-            self.encode_history_into::<T>(hasher, emb, n, h.lanes_mut::<T>()?, stride)
-        })?;
-        Ok(h)
+        self.encode_history_as::<F32In>(hasher, emb)
     }
 
     /// Writes the fingerprints of the first `n` embeddings of `emb` as a history into `out`:
@@ -331,19 +508,77 @@ impl Engine {
         out: &mut [T],
         stride: usize,
     ) -> Result<()> {
-        hasher.check_lane::<T>()?;
-        hasher.check_emb(emb, n)?;
-        check_history_shape(n, stride)?;
-        let needed = history_span(hasher.layout.lanes(), n, stride)?;
-        if out.len() < needed {
-            return Err(Error::BufferTooShort {
-                what: "history",
-                needed,
-                got: out.len(),
-            });
-        }
-        hasher.run(*self, emb, n, out, 1, stride);
-        Ok(())
+        self.encode_history_into_as::<F32In, T>(hasher, emb, n, out, stride)
+    }
+
+    /// [`Engine::encode`] for bfloat16 embeddings (`u16` bit patterns, widened exactly).
+    pub fn encode_bf16(&self, hasher: &SimHasher, emb: &[u16]) -> Result<Fingerprints> {
+        self.encode_as::<Bf16In>(hasher, emb)
+    }
+
+    /// [`Engine::encode_into`] for bfloat16 embeddings (`u16` bit patterns, widened exactly).
+    pub fn encode_bf16_into<T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[u16],
+        n: usize,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.encode_into_as::<Bf16In, T>(hasher, emb, n, out)
+    }
+
+    /// [`Engine::encode_history`] for bfloat16 embeddings (`u16` bit patterns, widened exactly).
+    pub fn encode_history_bf16(&self, hasher: &SimHasher, emb: &[u16]) -> Result<History> {
+        self.encode_history_as::<Bf16In>(hasher, emb)
+    }
+
+    /// [`Engine::encode_history_into`] for bfloat16 embeddings (`u16` bit patterns, widened
+    /// exactly).
+    pub fn encode_history_bf16_into<T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[u16],
+        n: usize,
+        out: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        self.encode_history_into_as::<Bf16In, T>(hasher, emb, n, out, stride)
+    }
+
+    /// [`Engine::encode`] for IEEE binary16 embeddings (`u16` bit patterns, widened exactly).
+    pub fn encode_f16(&self, hasher: &SimHasher, emb: &[u16]) -> Result<Fingerprints> {
+        self.encode_as::<F16In>(hasher, emb)
+    }
+
+    /// [`Engine::encode_into`] for IEEE binary16 embeddings (`u16` bit patterns, widened
+    /// exactly).
+    pub fn encode_f16_into<T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[u16],
+        n: usize,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.encode_into_as::<F16In, T>(hasher, emb, n, out)
+    }
+
+    /// [`Engine::encode_history`] for IEEE binary16 embeddings (`u16` bit patterns, widened
+    /// exactly).
+    pub fn encode_history_f16(&self, hasher: &SimHasher, emb: &[u16]) -> Result<History> {
+        self.encode_history_as::<F16In>(hasher, emb)
+    }
+
+    /// [`Engine::encode_history_into`] for IEEE binary16 embeddings (`u16` bit patterns,
+    /// widened exactly).
+    pub fn encode_history_f16_into<T: Lane>(
+        &self,
+        hasher: &SimHasher,
+        emb: &[u16],
+        n: usize,
+        out: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        self.encode_history_into_as::<F16In, T>(hasher, emb, n, out, stride)
     }
 }
 

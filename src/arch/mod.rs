@@ -12,6 +12,7 @@ use crate::layout::Lane;
 
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
+pub(crate) mod encode;
 pub(crate) mod generic;
 pub(crate) mod scalar;
 pub(crate) mod topk;
@@ -54,12 +55,15 @@ pub(crate) type TopkBatchFn<T> = unsafe fn(&Batch<'_, T>, usize, &mut [u32], &mu
 pub(crate) type DistSharedFn<T> = unsafe fn(&Shared<'_, T>, &mut [u16]);
 /// All distances over per-query histories: `out[b * cap + i]` for `i < lens[b]` only.
 pub(crate) type DistBatchFn<T> = unsafe fn(&Batch<'_, T>, &mut [u16]);
-/// SimHash of `n` embeddings (`emb`, `n x d`) by the projection `proj` (`d x m`, row-major):
+/// SimHash of `n` embeddings (`emb`, `n x d`, `f32` or 16-bit floats widened exactly) by the
+/// projection `proj` (`d x m`; the kernels choose between its plain and zero-padded copies):
 /// writes `W = ceil(m / 64)` words per embedding to `out` (`n x W`), bit `j` of embedding `e`
 /// at word `j / 64`, bit `j % 64`, bits at and above `m` zero. Bit `j` is `s_j > 0` where
 /// `s_j = fma(e[d-1], P[d-1][j], ... fma(e[0], P[0][j], +0.0))`, exactly.
+/// Invariants (checked by the caller): `emb.len() >= n * d`, `out.len() >= n * W`, `proj` as
+/// documented on [`encode::Projection`].
 pub(crate) type EncodeFn =
-    unsafe fn(proj: &[f32], d: usize, m: usize, emb: &[f32], n: usize, out: &mut [u64]);
+    unsafe fn(proj: &encode::Projection<'_>, emb: encode::Rows<'_>, n: usize, out: &mut [u64]);
 
 /// The four scan kernels of one lane type.
 pub(crate) struct LaneKernels<T> {

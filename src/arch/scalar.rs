@@ -11,6 +11,7 @@
 //! the projection is read row by row. `f32::mul_add` is a correctly rounded fused multiply-add on
 //! every target (a library call where the CPU has no FMA unit), so these bits are the contract's.
 
+use super::encode::{widen_scalar, Projection, Rows};
 use super::{Batch, Kernels, LaneKernels, Shared};
 use crate::dispatch::Isa;
 use crate::layout::Lane;
@@ -121,11 +122,16 @@ pub(crate) fn dist_batch<T: Lane>(a: &Batch<'_, T>, out: &mut [u16]) {
     }
 }
 
-pub(crate) fn encode(proj: &[f32], d: usize, m: usize, emb: &[f32], n: usize, out: &mut [u64]) {
+/// The SimHash reference: widens 16-bit inputs with the portable exact conversion, then runs the
+/// contract's chain on the plain `d x m` projection.
+pub(crate) fn encode(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [u64]) {
+    let (d, m) = (proj.d, proj.m);
+    let proj = proj.rows;
     let words = m.div_ceil(64);
     let mut acc = vec![0.0f32; m];
+    let mut x = vec![0.0f32; d];
     for e in 0..n {
-        let x = &emb[e * d..][..d];
+        widen_scalar(emb.slice(e * d, d), &mut x);
         acc.fill(0.0); // +0.0, the contract's starting value
         for (k, &xk) in x.iter().enumerate() {
             let row = &proj[k * m..][..m];

@@ -8,7 +8,9 @@
 //! word popcounts for `u8`/`u16` lanes) where the CPU has BITALG, else [`AVX512`] (nibble lookup
 //! for those lanes); `u32`/`u64` lanes use the same VPOPCNTDQ kernels in both.
 
-use super::{scalar, Kernels};
+mod encode;
+
+use super::Kernels;
 use crate::dispatch::Isa;
 
 mod avx2;
@@ -42,7 +44,7 @@ pub(crate) static AVX2: Kernels = Kernels {
     u16: avx2::u16s::KERNELS,
     u32: avx2::u32s::KERNELS,
     u64: avx2::u64s::KERNELS,
-    encode: scalar::encode,
+    encode: encode::encode_avx2,
 };
 
 /// The AVX-512 table for CPUs without BITALG (Ice Lake has it; this is for any that lacks it).
@@ -52,7 +54,7 @@ pub(crate) static AVX512: Kernels = Kernels {
     u16: avx512::u16s_lut::KERNELS,
     u32: avx512::u32s::KERNELS,
     u64: avx512::u64s::KERNELS,
-    encode: scalar::encode,
+    encode: encode::encode_avx512,
 };
 
 /// The AVX-512 table for CPUs with BITALG (Ice Lake, Zen 4 and later).
@@ -62,5 +64,5 @@ pub(crate) static AVX512_BITALG: Kernels = Kernels {
     u16: avx512::u16s_bitalg::KERNELS,
     u32: avx512::u32s::KERNELS,
     u64: avx512::u64s::KERNELS,
-    encode: scalar::encode,
+    encode: encode::encode_avx512,
 };
