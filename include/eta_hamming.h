@@ -320,6 +320,27 @@ eta_status eta_topk_shared(const void *queries,
                            size_t *out_filled);
 
 /**
+ * `eta_topk_shared` spread over up to `threads` threads (0: every available core): the queries
+ * are split when there are many, the history when there are few (one user, one candidate, a
+ * very long history). The result is identical to `eta_topk_shared`'s; small calls run on the
+ * calling thread. Threads are started per call (tens of microseconds).
+ *
+ * # Safety
+ * As `eta_topk_shared`.
+ */
+eta_status eta_topk_shared_mt(const void *queries,
+                              size_t b,
+                              const void *history,
+                              size_t l,
+                              size_t stride,
+                              size_t m,
+                              size_t k,
+                              uint32_t *out_idx,
+                              uint16_t *out_dist,
+                              size_t *out_filled,
+                              size_t threads);
+
+/**
  * For each query `q`, the `k` nearest of the first `lens[q]` items of its own history `q`.
  *
  * `histories`: `b` histories of capacity `l` at one stride, lane `w` of item `i` of history `q`
@@ -341,6 +362,26 @@ eta_status eta_topk_batch(const void *queries,
                           uint32_t *out_idx,
                           uint16_t *out_dist,
                           uint32_t *out_filled);
+
+/**
+ * `eta_topk_batch` spread over up to `threads` threads (0: every available core), split by
+ * queries. The result is identical to `eta_topk_batch`'s; small calls run on the calling thread.
+ *
+ * # Safety
+ * As `eta_topk_batch`.
+ */
+eta_status eta_topk_batch_mt(const void *queries,
+                             size_t b,
+                             const void *histories,
+                             size_t l,
+                             size_t stride,
+                             const uint32_t *lens,
+                             size_t m,
+                             size_t k,
+                             uint32_t *out_idx,
+                             uint16_t *out_dist,
+                             uint32_t *out_filled,
+                             size_t threads);
 
 /**
  * Every distance between each of `b` queries and each of the `l` items of a shared history:

@@ -25,7 +25,7 @@ use core::ffi::{c_char, CStr};
 use core::panic::AssertUnwindSafe;
 use core::{mem, slice};
 
-use crate::dispatch::Isa;
+use crate::dispatch::{Engine, Isa};
 use crate::error::{Error, EtaStatus, Result};
 use crate::fingerprints::{
     batch_span, check_history_shape, history_span, with_lane_type, FingerprintsRef,
@@ -527,6 +527,60 @@ pub unsafe extern "C" fn eta_topk_shared(
     out_dist: *mut u16,
     out_filled: *mut usize,
 ) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        topk_shared_on(
+            1, queries, b, history, l, stride, m, k, out_idx, out_dist, out_filled,
+        )
+    }
+}
+
+/// `eta_topk_shared` spread over up to `threads` threads (0: every available core): the queries
+/// are split when there are many, the history when there are few (one user, one candidate, a
+/// very long history). The result is identical to `eta_topk_shared`'s; small calls run on the
+/// calling thread. Threads are started per call (tens of microseconds).
+///
+/// # Safety
+/// As `eta_topk_shared`.
+#[no_mangle]
+pub unsafe extern "C" fn eta_topk_shared_mt(
+    queries: *const core::ffi::c_void,
+    b: usize,
+    history: *const core::ffi::c_void,
+    l: usize,
+    stride: usize,
+    m: usize,
+    k: usize,
+    out_idx: *mut u32,
+    out_dist: *mut u16,
+    out_filled: *mut usize,
+    threads: usize,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        topk_shared_on(
+            threads, queries, b, history, l, stride, m, k, out_idx, out_dist, out_filled,
+        )
+    }
+}
+
+/// The body of `eta_topk_shared` and `eta_topk_shared_mt`.
+///
+/// # Safety
+/// As `eta_topk_shared`.
+unsafe fn topk_shared_on(
+    threads: usize,
+    queries: *const core::ffi::c_void,
+    b: usize,
+    history: *const core::ffi::c_void,
+    l: usize,
+    stride: usize,
+    m: usize,
+    k: usize,
+    out_idx: *mut u32,
+    out_dist: *mut u16,
+    out_filled: *mut usize,
+) -> EtaStatus {
     boundary(|| {
         if k == 0 {
             return Err(Error::InvalidK);
@@ -565,7 +619,7 @@ pub unsafe extern "C" fn eta_topk_shared(
             };
             // SAFETY: as above.
             let (idx, dist) = unsafe { (output(oi, out_idx), output(od, out_dist)) };
-            let filled = topk::topk_shared(qv, hv, k, idx, dist)?;
+            let filled = Engine::current().topk_shared_par(threads, qv, hv, k, idx, dist)?;
             if let Some(f) = of {
                 // SAFETY: checked non-null, aligned and disjoint above.
                 unsafe { output(f, out_filled)[0] = filled };
@@ -586,6 +640,60 @@ pub unsafe extern "C" fn eta_topk_shared(
 /// As `eta_topk_shared`; `lens` is readable for `b` values.
 #[no_mangle]
 pub unsafe extern "C" fn eta_topk_batch(
+    queries: *const core::ffi::c_void,
+    b: usize,
+    histories: *const core::ffi::c_void,
+    l: usize,
+    stride: usize,
+    lens: *const u32,
+    m: usize,
+    k: usize,
+    out_idx: *mut u32,
+    out_dist: *mut u16,
+    out_filled: *mut u32,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        topk_batch_on(
+            1, queries, b, histories, l, stride, lens, m, k, out_idx, out_dist, out_filled,
+        )
+    }
+}
+
+/// `eta_topk_batch` spread over up to `threads` threads (0: every available core), split by
+/// queries. The result is identical to `eta_topk_batch`'s; small calls run on the calling thread.
+///
+/// # Safety
+/// As `eta_topk_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn eta_topk_batch_mt(
+    queries: *const core::ffi::c_void,
+    b: usize,
+    histories: *const core::ffi::c_void,
+    l: usize,
+    stride: usize,
+    lens: *const u32,
+    m: usize,
+    k: usize,
+    out_idx: *mut u32,
+    out_dist: *mut u16,
+    out_filled: *mut u32,
+    threads: usize,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        topk_batch_on(
+            threads, queries, b, histories, l, stride, lens, m, k, out_idx, out_dist, out_filled,
+        )
+    }
+}
+
+/// The body of `eta_topk_batch` and `eta_topk_batch_mt`.
+///
+/// # Safety
+/// As `eta_topk_batch`.
+unsafe fn topk_batch_on(
+    threads: usize,
     queries: *const core::ffi::c_void,
     b: usize,
     histories: *const core::ffi::c_void,
@@ -647,7 +755,7 @@ pub unsafe extern "C" fn eta_topk_batch(
                     &mut scratch[..]
                 }
             };
-            topk::topk_batch(qv, hv, k, idx, dist, filled)?;
+            Engine::current().topk_batch_par(threads, qv, hv, k, idx, dist, filled)?;
         });
         Ok(())
     })

@@ -257,6 +257,21 @@ impl<'a> FingerprintsRef<'a> {
         self.bytes
     }
 
+    /// The fingerprints `start..start + len`. Panics if that range is not inside `0..len()`.
+    pub fn slice(&self, start: usize, len: usize) -> FingerprintsRef<'a> {
+        assert!(
+            start.checked_add(len).is_some_and(|end| end <= self.n),
+            "range {start}+{len} of {}",
+            self.n
+        );
+        let fp = self.layout.fingerprint_bytes();
+        FingerprintsRef {
+            layout: self.layout,
+            n: len,
+            bytes: &self.bytes[start * fp..(start + len) * fp],
+        }
+    }
+
     /// Lanes of fingerprint `i`, widened to `u64`. Panics if `i >= len()`.
     pub fn get(&self, i: usize) -> Vec<u64> {
         assert!(i < self.n, "fingerprint {i} of {}", self.n);
@@ -457,6 +472,30 @@ impl<'a> HistoryRef<'a> {
     /// Lanes between consecutive lane rows.
     pub fn stride(&self) -> usize {
         self.stride
+    }
+
+    /// The items `start..start + len` as a history of `len` items (same stride; item `i` of the
+    /// slice is item `start + i`). Panics if that range is not inside `0..len()`.
+    pub fn slice(&self, start: usize, len: usize) -> HistoryRef<'a> {
+        assert!(
+            start.checked_add(len).is_some_and(|end| end <= self.len),
+            "range {start}+{len} of {}",
+            self.len
+        );
+        let lane = self.layout.lane_type().bytes();
+        // In range: the view holds `(lanes - 1) * stride + self.len` lanes.
+        let span = history_span(self.layout.lanes(), len, self.stride).unwrap_or(0);
+        let bytes = if len == 0 {
+            &self.bytes[..0]
+        } else {
+            &self.bytes[start * lane..(start + span) * lane]
+        };
+        HistoryRef {
+            layout: self.layout,
+            len,
+            stride: self.stride,
+            bytes,
+        }
     }
 
     /// Lanes of item `i`, widened to `u64`. Panics if `i >= len()`.
@@ -665,6 +704,32 @@ impl<'a> HistoryBatchRef<'a> {
     /// Valid items per history.
     pub fn lens(&self) -> &'a [u32] {
         self.lens
+    }
+
+    /// The histories `start..start + count` (and their `lens`). Panics if that range is not
+    /// inside `0..count()`.
+    pub fn slice(&self, start: usize, count: usize) -> HistoryBatchRef<'a> {
+        let b = self.lens.len();
+        assert!(
+            start.checked_add(count).is_some_and(|end| end <= b),
+            "range {start}+{count} of {b}"
+        );
+        let (lanes, lane) = (self.layout.lanes(), self.layout.lane_type().bytes());
+        // In range: the view holds `(b * lanes - 1) * stride + cap` lanes.
+        let span = batch_span(lanes, count, self.cap, self.stride).unwrap_or(0);
+        let off = start * lanes * self.stride;
+        let bytes = if span == 0 {
+            &self.bytes[..0]
+        } else {
+            &self.bytes[off * lane..(off + span) * lane]
+        };
+        HistoryBatchRef {
+            layout: self.layout,
+            cap: self.cap,
+            stride: self.stride,
+            lens: &self.lens[start..start + count],
+            bytes,
+        }
     }
 
     pub(crate) fn lanes<T: Lane>(&self) -> &'a [T] {

@@ -36,6 +36,7 @@ mod error;
 pub mod ffi;
 mod fingerprints;
 mod layout;
+pub mod parallel;
 pub mod simhash;
 mod topk;
 
