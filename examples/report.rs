@@ -1,0 +1,459 @@
+//! The cross-CPU report: on the CPU it runs on, prints the CPU model and detected features, then
+//! throughput for every available instruction set on the main shapes, and multi-core scaling,
+//! as Markdown (stdout) and JSON (`--json FILE`). About two minutes on a modern core.
+//!
+//! ```text
+//! cargo run --release --example report -- [--json report.json] [--quick] [--threads N]
+//! ```
+//!
+//! Each cell is the median of repeated timed runs (a run repeats the call until it takes at least
+//! `--min-ms` milliseconds). Scan throughput is fingerprints compared per second (`B * L` per
+//! call), encode throughput embeddings hashed per second. Instruction sets are measured side by
+//! side in one process, on the same data, so their ratios are meaningful even on a noisy machine.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use eta_hamming::simhash::SplitMix64;
+use eta_hamming::{Engine, Fingerprints, History, HistoryBatch, Isa, LaneType, SimHasher};
+
+struct Opts {
+    json: Option<String>,
+    quick: bool,
+    min_ms: u64,
+    reps: usize,
+    threads: usize,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        json: None,
+        quick: false,
+        min_ms: 60,
+        reps: 5,
+        threads: 0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => o.json = it.next(),
+            "--quick" => o.quick = true,
+            "--min-ms" => o.min_ms = it.next().and_then(|v| v.parse().ok()).unwrap_or(o.min_ms),
+            "--reps" => o.reps = it.next().and_then(|v| v.parse().ok()).unwrap_or(o.reps),
+            "--threads" => o.threads = it.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "--bench" => {} // passed by `cargo bench`-style runners; ignored
+            other => {
+                eprintln!("unknown argument {other}; usage: report [--json FILE] [--quick] [--min-ms N] [--reps N] [--threads N]");
+                std::process::exit(2);
+            }
+        }
+    }
+    if o.quick {
+        o.min_ms = 15;
+        o.reps = 3;
+    }
+    o
+}
+
+/// Median over `reps` runs of the per-call time, each run repeating `f` for at least `min`.
+fn measure(reps: usize, min: Duration, mut f: impl FnMut()) -> Duration {
+    f(); // warm-up: caches, page faults, first-use dispatch
+    let mut per_call = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        let mut calls = 0u32;
+        while calls == 0 || t.elapsed() < min {
+            f();
+            calls += 1;
+        }
+        per_call.push(t.elapsed() / calls);
+    }
+    per_call.sort();
+    per_call[reps / 2]
+}
+
+fn random_fps(m: usize, n: usize, seed: u64) -> Fingerprints {
+    let mut f = Fingerprints::zeroed(m, n).unwrap();
+    let layout = f.layout();
+    let lanes = layout.lanes();
+    let mut rng = SplitMix64::new(seed);
+    macro_rules! fill {
+        ($t:ty) => {
+            for (i, x) in f.lanes_mut::<$t>().unwrap().iter_mut().enumerate() {
+                *x = (rng.next() & layout.lane_mask(i % lanes)) as $t;
+            }
+        };
+    }
+    match layout.lane_type() {
+        LaneType::U8 => fill!(u8),
+        LaneType::U16 => fill!(u16),
+        LaneType::U32 => fill!(u32),
+        LaneType::U64 => fill!(u64),
+    }
+    f
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| {
+                    l.starts_with("model name")
+                        || l.starts_with("Model")
+                        || l.starts_with("CPU part")
+                })
+                .and_then(|l| l.split(':').nth(1))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn features() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut f = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {$( if std::arch::is_x86_feature_detected!($name) { f.push($name); } )*};
+        }
+        probe!(
+            "popcnt",
+            "avx2",
+            "fma",
+            "f16c",
+            "avx512f",
+            "avx512bw",
+            "avx512vl",
+            "avx512vpopcntdq",
+            "avx512bitalg"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {$( if std::arch::is_aarch64_feature_detected!($name) { f.push($name); } )*};
+        }
+        probe!("neon", "fp16", "sve", "sve2");
+    }
+    f
+}
+
+struct Row {
+    kind: &'static str,
+    shape: String,
+    isa: Isa,
+    threads: usize,
+    seconds: f64,
+    per_second: f64,
+    unit: &'static str,
+}
+
+fn main() {
+    let o = opts();
+    let min = Duration::from_millis(o.min_ms);
+    let isas = Isa::available();
+    let k = 32;
+    let mut rows: Vec<Row> = Vec::new();
+    let t0 = Instant::now();
+
+    let scan_bits: &[usize] = if o.quick {
+        &[64, 128]
+    } else {
+        &[32, 64, 128, 256]
+    };
+    let scan_lens: &[usize] = if o.quick {
+        &[1024, 16384]
+    } else {
+        &[1024, 16384, 131072]
+    };
+    let b = 256;
+
+    // Shared history: B = 256 queries, K = 32.
+    for &m in scan_bits {
+        let q = random_fps(m, b, 1);
+        let table = random_fps(m, *scan_lens.iter().max().unwrap(), 2);
+        for &l in scan_lens {
+            let h = History::from_fingerprints(table.view().slice(0, l)).unwrap();
+            let (mut idx, mut dist) = (vec![0u32; b * k], vec![0u16; b * k]);
+            for &isa in &isas {
+                let e = Engine::new(isa).unwrap();
+                let t = measure(o.reps, min, || {
+                    e.topk_shared(q.view(), h.view(), k, &mut idx, &mut dist)
+                        .unwrap();
+                });
+                rows.push(Row {
+                    kind: "scan shared",
+                    shape: format!("m={m} L={l} B={b} K={k}"),
+                    isa,
+                    threads: 1,
+                    seconds: t.as_secs_f64(),
+                    per_second: (b * l) as f64 / t.as_secs_f64(),
+                    unit: "G fp/s",
+                });
+            }
+        }
+    }
+
+    // Per-query histories: B = 256, each its own history of L items (lengths L/2..L).
+    for &m in scan_bits {
+        let q = random_fps(m, b, 3);
+        for &l in scan_lens.iter().filter(|&&l| l <= 16384) {
+            let table = random_fps(m, l * 2, 4);
+            let ids: Vec<Vec<u64>> = (0..b)
+                .map(|j| {
+                    let len = l / 2 + (j * 131) % (l / 2 + 1);
+                    (0..len as u64)
+                        .map(|i| (i * 7 + j as u64 * 13) % (l as u64 * 2))
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+            let hb = HistoryBatch::gather(table.view(), &refs).unwrap();
+            let compared: usize = hb.lens().iter().map(|&x| x as usize).sum();
+            let (mut idx, mut dist, mut filled) =
+                (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
+            for &isa in &isas {
+                let e = Engine::new(isa).unwrap();
+                let t = measure(o.reps, min, || {
+                    e.topk_batch(q.view(), hb.view(), k, &mut idx, &mut dist, &mut filled)
+                        .unwrap();
+                });
+                rows.push(Row {
+                    kind: "scan per-query",
+                    shape: format!("m={m} L={l} B={b} K={k}"),
+                    isa,
+                    threads: 1,
+                    seconds: t.as_secs_f64(),
+                    per_second: compared as f64 / t.as_secs_f64(),
+                    unit: "G fp/s",
+                });
+            }
+        }
+    }
+
+    // SimHash encode.
+    let n = if o.quick { 2048 } else { 8192 };
+    for &d in &[64usize, 128, 256] {
+        let mut rng = SplitMix64::new(9);
+        let emb: Vec<f32> = (0..n * d).map(|_| rng.next_element()).collect();
+        for &m in &[64usize, 128] {
+            let hasher = SimHasher::from_seed(d, m, 5).unwrap();
+            let mut out = vec![0u64; n * m.div_ceil(64)];
+            for &isa in &isas {
+                let e = Engine::new(isa).unwrap();
+                // Scalar encode is slow; give it fewer embeddings.
+                let nn = if isa == Isa::Scalar { n / 8 } else { n };
+                let t = measure(o.reps, min, || {
+                    e.encode_into(&hasher, &emb, nn, &mut out).unwrap()
+                });
+                rows.push(Row {
+                    kind: "encode",
+                    shape: format!("d={d} m={m}"),
+                    isa,
+                    threads: 1,
+                    seconds: t.as_secs_f64(),
+                    per_second: nn as f64 / t.as_secs_f64(),
+                    unit: "M emb/s",
+                });
+            }
+        }
+    }
+
+    // Multi-core scaling on the best instruction set: many queries, and one query.
+    let best = Engine::current();
+    let max_threads = if o.threads > 0 {
+        o.threads
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    let l = *scan_lens.iter().max().unwrap();
+    let q = random_fps(64, b, 7);
+    let h = History::from_fingerprints(random_fps(64, l, 8).view()).unwrap();
+    let mut threads_list: Vec<usize> = (0..)
+        .map(|i| 1usize << i)
+        .take_while(|&t| t < max_threads)
+        .collect();
+    threads_list.push(max_threads);
+    for &(bq, label) in &[(b, "many queries"), (1, "one query")] {
+        let qv = q.view().slice(0, bq);
+        let (mut idx, mut dist) = (vec![0u32; bq * k], vec![0u16; bq * k]);
+        for &t in &threads_list {
+            let dur = measure(o.reps, min, || {
+                best.topk_shared_par(t, qv, h.view(), k, &mut idx, &mut dist)
+                    .unwrap();
+            });
+            rows.push(Row {
+                kind: if bq == 1 {
+                    "threads, one query"
+                } else {
+                    "threads, many queries"
+                },
+                shape: format!("m=64 L={l} B={bq} K={k} ({label})"),
+                isa: best.isa(),
+                threads: t,
+                seconds: dur.as_secs_f64(),
+                per_second: (bq * l) as f64 / dur.as_secs_f64(),
+                unit: "G fp/s",
+            });
+        }
+    }
+
+    let elapsed = t0.elapsed();
+    let model = cpu_model();
+    let feats = features();
+    print_markdown(&model, &feats, &isas, &rows, elapsed);
+    if let Some(path) = o.json {
+        let json = to_json(&model, &feats, &rows, elapsed);
+        if let Err(e) = std::fs::write(&path, json) {
+            eprintln!("cannot write {path}: {e}");
+            std::process::exit(1);
+        }
+        eprintln!("wrote {path}");
+    }
+}
+
+fn scale(r: &Row) -> f64 {
+    if r.unit.starts_with('G') {
+        r.per_second / 1e9
+    } else {
+        r.per_second / 1e6
+    }
+}
+
+fn print_markdown(model: &str, feats: &[&str], isas: &[Isa], rows: &[Row], elapsed: Duration) {
+    println!("### {model}\n");
+    println!(
+        "eta-hamming {}, features: {}; best: {}; {} logical CPUs; report took {:.0} s.\n",
+        eta_hamming::VERSION,
+        feats.join(" "),
+        Isa::detect(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        elapsed.as_secs_f64()
+    );
+    for kind in ["scan shared", "scan per-query", "encode"] {
+        let unit = rows.iter().find(|r| r.kind == kind).map_or("", |r| r.unit);
+        let mut head = format!("| {kind} ({unit}) |");
+        let mut sep = "| --- |".to_string();
+        for isa in isas {
+            let _ = write!(head, " {isa} |");
+            sep.push_str(" ---: |");
+        }
+        if isas.len() > 1 {
+            let _ = write!(head, " best / scalar |");
+            sep.push_str(" ---: |");
+        }
+        println!("{head}\n{sep}");
+        let mut shapes: Vec<&str> = Vec::new();
+        for r in rows.iter().filter(|r| r.kind == kind) {
+            if !shapes.contains(&r.shape.as_str()) {
+                shapes.push(&r.shape);
+            }
+        }
+        for s in shapes {
+            let cells: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.kind == kind && r.shape == s)
+                .collect();
+            let mut line = format!("| {s} |");
+            for isa in isas {
+                match cells.iter().find(|r| r.isa == *isa) {
+                    Some(r) => {
+                        let _ = write!(line, " {:.2} |", scale(r));
+                    }
+                    None => line.push_str(" |"),
+                }
+            }
+            if isas.len() > 1 {
+                let sc = cells
+                    .iter()
+                    .find(|r| r.isa == Isa::Scalar)
+                    .map(|r| r.per_second);
+                let best = cells.iter().map(|r| r.per_second).fold(0.0, f64::max);
+                if let Some(sc) = sc {
+                    let _ = write!(line, " {:.1}x |", best / sc);
+                }
+            }
+            println!("{line}");
+        }
+        println!();
+    }
+    println!(
+        "| threads ({}) | shape | G fp/s | speed-up |",
+        rows.iter()
+            .rev()
+            .find(|r| r.threads > 0)
+            .map_or("".to_string(), |r| r.isa.to_string())
+    );
+    println!("| ---: | --- | ---: | ---: |");
+    for kind in ["threads, many queries", "threads, one query"] {
+        let base = rows
+            .iter()
+            .find(|r| r.kind == kind && r.threads == 1)
+            .map(|r| r.per_second);
+        for r in rows.iter().filter(|r| r.kind == kind) {
+            let up = base.map_or(0.0, |b| r.per_second / b);
+            println!(
+                "| {} | {} | {:.2} | {:.2}x |",
+                r.threads,
+                r.shape,
+                scale(r),
+                up
+            );
+        }
+    }
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn to_json(model: &str, feats: &[&str], rows: &[Row], elapsed: Duration) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{{");
+    let _ = writeln!(
+        s,
+        "  \"crate_version\": {},",
+        json_str(eta_hamming::VERSION)
+    );
+    let _ = writeln!(s, "  \"cpu\": {},", json_str(model));
+    let _ = writeln!(s, "  \"arch\": {},", json_str(std::env::consts::ARCH));
+    let f: Vec<String> = feats.iter().map(|x| json_str(x)).collect();
+    let _ = writeln!(s, "  \"features\": [{}],", f.join(", "));
+    let _ = writeln!(s, "  \"best_isa\": {},", json_str(Isa::detect().name()));
+    let _ = writeln!(
+        s,
+        "  \"logical_cpus\": {},",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let _ = writeln!(s, "  \"seconds\": {:.1},", elapsed.as_secs_f64());
+    let _ = writeln!(s, "  \"rows\": [");
+    for (i, r) in rows.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    {{\"kind\": {}, \"shape\": {}, \"isa\": {}, \"threads\": {}, \"seconds_per_call\": {:.9}, \"per_second\": {:.1}}}{}",
+            json_str(r.kind),
+            json_str(&r.shape),
+            json_str(r.isa.name()),
+            r.threads,
+            r.seconds,
+            r.per_second,
+            if i + 1 < rows.len() { "," } else { "" }
+        );
+    }
+    let _ = writeln!(s, "  ]");
+    let _ = writeln!(s, "}}");
+    s
+}
