@@ -2,6 +2,9 @@
 //!
 //! The checked-in `include/eta_hamming.h` must equal it: `tests/header.rs` fails when it is
 //! stale. `ETA_HAMMING_WRITE_HEADER=1 cargo build` refreshes the checked-in copy.
+//!
+//! It also exports the target and host triples as `ETA_HAMMING_TARGET` / `ETA_HAMMING_HOST` to
+//! the crate's compilations (used by `tests/c_abi.rs`).
 
 use std::env;
 use std::path::PathBuf;
@@ -13,6 +16,15 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=ETA_HAMMING_WRITE_HEADER");
+    // The target and host triples, for tests/c_abi.rs to find a C compiler for (the `cc` crate
+    // needs them, and cargo sets TARGET and HOST only for build scripts).
+    for (var, name) in [
+        ("TARGET", "ETA_HAMMING_TARGET"),
+        ("HOST", "ETA_HAMMING_HOST"),
+    ] {
+        let triple = env::var(var).expect("cargo sets TARGET and HOST for build scripts");
+        println!("cargo:rustc-env={name}={triple}");
+    }
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");

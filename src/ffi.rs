@@ -281,6 +281,17 @@ pub unsafe extern "C" fn eta_hasher_new_seeded(
         if out.is_null() {
             return Err(Error::NullPointer { what: "out" });
         }
+        Layout::new(m)?;
+        if d == 0 {
+            return Err(Error::InvalidDim);
+        }
+        // The projection the hasher allocates: `d * m` floats must also fit `PTRDIFF_MAX` bytes
+        // (as every caller buffer must), or the allocation would panic ("capacity overflow")
+        // and the caller would see ETA_STATUS_INTERNAL instead of ETA_STATUS_SIZE_OVERFLOW.
+        let bytes = mul(mul(d, m)?, mem::size_of::<f32>())?;
+        if bytes > isize::MAX as usize {
+            return Err(Error::SizeOverflow);
+        }
         publish(out, SimHasher::from_seed(d, m, seed)?);
         Ok(())
     })
@@ -926,6 +937,19 @@ mod tests {
         // SAFETY: static NUL-terminated string.
         let unknown = unsafe { CStr::from_ptr(eta_status_message(999)) };
         assert_eq!(unknown.to_str().unwrap(), "unknown status");
+    }
+
+    #[test]
+    fn a_seeded_projection_too_large_to_allocate_is_a_size_overflow() {
+        // `d * m` fits `usize`, but `d * m` floats overflow it or exceed `isize::MAX` bytes:
+        // the allocation used to panic, reported as ETA_STATUS_INTERNAL.
+        for d in [usize::MAX / 4 + 1, isize::MAX as usize / 4 + 1] {
+            let mut out = core::ptr::null_mut();
+            // SAFETY: `out` is valid for writing one pointer.
+            let status = unsafe { eta_hasher_new_seeded(d, 1, 7, &mut out) };
+            assert_eq!(status, EtaStatus::SizeOverflow, "d = {d}");
+            assert!(out.is_null());
+        }
     }
 
     #[test]

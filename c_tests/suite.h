@@ -1,0 +1,1145 @@
+/*
+ * The C ABI checks shared by test_c.c (compiled as C11) and test_cpp.cpp (compiled as C++17):
+ * every entry point of eta_hamming.h, against the independent reference in reference.h, under
+ * every instruction set this CPU runs, and every error path with its status and untouched
+ * outputs. Include this file once, after defining _POSIX_C_SOURCE (C) and undefining NDEBUG.
+ */
+#ifndef ETA_SUITE_H
+#define ETA_SUITE_H
+
+#undef NDEBUG
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eta_hamming.h"
+#include "reference.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Checking. assert() is always on; a failed check first prints where and under which ISA. */
+
+static unsigned long g_checks;
+
+static const char *const g_status_names[] = {
+    "OK",           "NULL_POINTER",  "INVALID_BITS",         "INVALID_DIM",
+    "INVALID_K",    "LEN_EXCEEDS_CAPACITY", "STRIDE_TOO_SMALL", "SIZE_OVERFLOW",
+    "HISTORY_TOO_LONG", "BUFFER_TOO_SHORT", "MISALIGNED",   "OVERLAP",
+    "ID_OUT_OF_RANGE", "NON_FINITE_PROJECTION", "ISA_UNAVAILABLE", "UNKNOWN_ISA",
+    "INTERNAL"};
+#define N_STATUSES 17
+
+static const char *status_name(int s) {
+    return s >= 0 && s < N_STATUSES ? g_status_names[s] : "(not a status)";
+}
+
+static const char *const g_isa_names[] = {"scalar", "avx2", "avx512", "neon"};
+#define N_ISAS 4u
+
+#define CHECK(cond)                                                                              \
+    do {                                                                                         \
+        g_checks++;                                                                              \
+        if (!(cond)) {                                                                           \
+            fprintf(stderr, "%s:%d: check failed (isa %s): %s\n", __FILE__, __LINE__,           \
+                    eta_isa_name(), #cond);                                                      \
+            fflush(stderr);                                                                      \
+        }                                                                                        \
+        assert(cond);                                                                            \
+    } while (0)
+
+#define CHECK_STATUS(call, want)                                                                 \
+    do {                                                                                         \
+        int got_ = (int)(call);                                                                  \
+        int want_ = (int)(want);                                                                 \
+        g_checks++;                                                                              \
+        if (got_ != want_) {                                                                     \
+            fprintf(stderr, "%s:%d: %s\n    returned %d (%s), want %d (%s), isa %s\n", __FILE__, \
+                    __LINE__, #call, got_, status_name(got_), want_, status_name(want_),         \
+                    eta_isa_name());                                                             \
+            fflush(stderr);                                                                      \
+        }                                                                                        \
+        assert(got_ == want_ && #call);                                                          \
+    } while (0)
+
+/* Compares two byte images; on a difference prints the first differing offset. */
+#define CHECK_SAME_BYTES(a, b, n, what) check_same_bytes(a, b, n, what, __FILE__, __LINE__)
+
+static void check_same_bytes(const void *a, const void *b, size_t n, const char *what,
+                             const char *file, int line) {
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    g_checks++;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] != y[i]) {
+            fprintf(stderr, "%s:%d: %s differs at byte %zu of %zu: got 0x%02x, want 0x%02x (isa %s)\n",
+                    file, line, what, i, n, x[i], y[i], eta_isa_name());
+            fflush(stderr);
+            assert(x[i] == y[i] && "byte images differ");
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Buffers: 64-byte aligned, with SLACK bytes after the shape's size so that a stray write
+ * lands in memory we check instead of corrupting the heap. Outputs start as the canary. */
+
+#define CANARY 0xA5
+#define SLACK 256
+
+typedef struct {
+    unsigned char *p;
+    size_t n; /* bytes, slack included */
+} buf;
+
+static buf buf_new(size_t bytes) {
+    buf b;
+    size_t n = bytes + SLACK;
+    n = (n + 63) / 64 * 64;
+    b.p = (unsigned char *)aligned_alloc(64, n);
+    assert(b.p);
+    b.n = n;
+    memset(b.p, CANARY, n);
+    return b;
+}
+
+static buf buf_copy(buf src) {
+    buf b = buf_new(src.n - SLACK);
+    assert(b.n == src.n);
+    memcpy(b.p, src.p, src.n);
+    return b;
+}
+
+static void buf_free(buf *b) {
+    free(b->p);
+    b->p = NULL;
+    b->n = 0;
+}
+
+static void buf_canary(buf b) { memset(b.p, CANARY, b.n); }
+
+/* Packs count widened lanes into a buffer of m's lane type. */
+static void pack_lanes(void *dst, size_t m, const uint64_t *src, size_t count) {
+    for (size_t i = 0; i < count; i++) ref_set(dst, m, i, src[i]);
+}
+
+/* Writes the expected history image of L widened fingerprints (items[i * lanes + w]) into img:
+ * lane w of item i at img[w * stride + i]; every other byte is left as it is. */
+static void image_history(void *img, size_t m, const uint64_t *items, size_t L, size_t stride) {
+    size_t lanes = ref_lanes(m);
+    for (size_t i = 0; i < L; i++)
+        for (size_t w = 0; w < lanes; w++) ref_set(img, m, w * stride + i, items[i * lanes + w]);
+}
+
+static float *floats_new(size_t n) {
+    float *p = (float *)aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
+    assert(p);
+    return p;
+}
+
+static uint64_t *words_new(size_t n) {
+    uint64_t *p = (uint64_t *)malloc((n ? n : 1) * sizeof(uint64_t));
+    assert(p);
+    return p;
+}
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+/* ---------------------------------------------------------------------------------------------
+ * Version, statuses, constants, layout queries. */
+
+static void check_meta(void) {
+    const char *v = eta_version();
+    CHECK(v != NULL);
+    CHECK(v[0] >= '0' && v[0] <= '9');
+#ifdef ETA_EXPECTED_VERSION
+    CHECK(strcmp(v, ETA_EXPECTED_VERSION) == 0);
+#endif
+    CHECK(eta_version() == v); /* static storage */
+
+    CHECK(ETA_STATUS_OK == 0);
+    CHECK(ETA_STATUS_NULL_POINTER == 1);
+    CHECK(ETA_STATUS_NON_FINITE_PROJECTION == 13);
+    CHECK(ETA_STATUS_INTERNAL == 16);
+    CHECK(ETA_ISA_SCALAR == 0 && ETA_ISA_AVX2 == 1 && ETA_ISA_AVX512 == 2 && ETA_ISA_NEON == 3);
+    CHECK(ETA_MAX_BITS == 4096);
+    CHECK(ETA_EMPTY_INDEX == 0xFFFFFFFFu);
+    CHECK(ETA_EMPTY_DISTANCE == 0xFFFFu);
+    CHECK(ETA_MAX_HISTORY_LEN == 0xFFFFFFFEu);
+
+    const char *msgs[N_STATUSES];
+    for (uint32_t s = 0; s < N_STATUSES; s++) {
+        msgs[s] = eta_status_message(s);
+        CHECK(msgs[s] != NULL);
+        CHECK(msgs[s][0] != '\0');
+        CHECK(strcmp(msgs[s], "unknown status") != 0);
+        for (uint32_t t = 0; t < s; t++) CHECK(strcmp(msgs[s], msgs[t]) != 0);
+    }
+    const uint32_t unknown[] = {N_STATUSES, 100, 0x7FFFFFFFu, 0xFFFFFFFFu};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *u = eta_status_message(unknown[i]);
+        CHECK(u != NULL && strcmp(u, "unknown status") == 0);
+    }
+
+    const size_t ms[] = {1, 7, 8, 9, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 4095, 4096};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        CHECK(eta_fingerprint_lanes(ms[i]) == ref_lanes(ms[i]));
+        CHECK(eta_fingerprint_lane_bytes(ms[i]) == ref_lane_bytes(ms[i]));
+    }
+    const size_t bad[] = {0, 4097, 65536 + 8, SIZE_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(eta_fingerprint_lanes(bad[i]) == 0);
+        CHECK(eta_fingerprint_lane_bytes(bad[i]) == 0);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Instruction sets: detection, names, forcing, reset, ETA_HAMMING_ISA. */
+
+static int name_eq_nocase(const char *a, const char *b) {
+    for (;; a++, b++) {
+        char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        char y = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y) return 0;
+        if (x == '\0') return 1;
+    }
+}
+
+/* The ISA ETA_HAMMING_ISA names (0..3), N_ISAS for unset/empty/"auto", N_ISAS + 1 for unknown. */
+static uint32_t env_isa(const char *value) {
+    if (value == NULL || value[0] == '\0' || name_eq_nocase(value, "auto")) return N_ISAS;
+    for (uint32_t i = 0; i < N_ISAS; i++)
+        if (name_eq_nocase(value, g_isa_names[i])) return i;
+    return N_ISAS + 1;
+}
+
+#ifndef _WIN32
+static void check_env_choice(const char *value, int want_status, uint32_t want_isa) {
+    if (value)
+        CHECK(setenv("ETA_HAMMING_ISA", value, 1) == 0);
+    else
+        CHECK(unsetenv("ETA_HAMMING_ISA") == 0);
+    CHECK_STATUS(eta_isa_env_status(), want_status);
+    CHECK_STATUS(eta_isa_force(ETA_ISA_SCALAR), ETA_STATUS_OK);
+    eta_isa_reset();
+    CHECK((uint32_t)eta_isa_current() == want_isa);
+}
+#endif
+
+static void check_isa_api(void) {
+    const char *env0 = getenv("ETA_HAMMING_ISA");
+    char env_saved[64] = {0};
+    int env_was_set = env0 != NULL;
+    if (env0) {
+        assert(strlen(env0) < sizeof env_saved);
+        strcpy(env_saved, env0);
+    }
+    /* The first call reads the environment as the runner set it. */
+    uint32_t initial = (uint32_t)eta_isa_current();
+    uint32_t detected = (uint32_t)eta_isa_detect();
+    CHECK(initial < N_ISAS && detected < N_ISAS);
+    CHECK(eta_isa_is_available(ETA_ISA_SCALAR));
+    CHECK(eta_isa_is_available(detected));
+    for (uint32_t i = detected + 1; i < N_ISAS; i++) CHECK(!eta_isa_is_available(i)); /* best */
+    CHECK(!eta_isa_is_available(N_ISAS));
+    CHECK(!eta_isa_is_available(0xFFFFFFFFu));
+    CHECK(!(eta_isa_is_available(ETA_ISA_NEON) &&
+            (eta_isa_is_available(ETA_ISA_AVX2) || eta_isa_is_available(ETA_ISA_AVX512))));
+
+    uint32_t want = env_isa(env_was_set ? env_saved : NULL);
+    if (want < N_ISAS && eta_isa_is_available(want)) {
+        CHECK(initial == want);
+        CHECK_STATUS(eta_isa_env_status(), ETA_STATUS_OK);
+    } else {
+        CHECK(initial == detected);
+        CHECK_STATUS(eta_isa_env_status(), want == N_ISAS       ? ETA_STATUS_OK
+                                           : want == N_ISAS + 1 ? ETA_STATUS_UNKNOWN_ISA
+                                                                : ETA_STATUS_ISA_UNAVAILABLE);
+    }
+    CHECK(strcmp(eta_isa_name(), g_isa_names[initial]) == 0);
+    CHECK(eta_isa_name() == eta_isa_name()); /* static storage */
+
+    /* Forcing each ISA, by value and by name. */
+    CHECK_STATUS(eta_isa_force(ETA_ISA_SCALAR), ETA_STATUS_OK);
+    for (uint32_t i = 0; i < N_ISAS; i++) {
+        uint32_t before = (uint32_t)eta_isa_current();
+        if (eta_isa_is_available(i)) {
+            CHECK_STATUS(eta_isa_force(i), ETA_STATUS_OK);
+            CHECK((uint32_t)eta_isa_current() == i);
+            CHECK(strcmp(eta_isa_name(), g_isa_names[i]) == 0);
+            CHECK((uint32_t)eta_isa_detect() == detected); /* detection ignores forcing */
+            CHECK_STATUS(eta_isa_force(ETA_ISA_SCALAR), ETA_STATUS_OK);
+            CHECK_STATUS(eta_isa_force_name(g_isa_names[i]), ETA_STATUS_OK);
+            CHECK((uint32_t)eta_isa_current() == i);
+        } else {
+            CHECK_STATUS(eta_isa_force(i), ETA_STATUS_ISA_UNAVAILABLE);
+            CHECK((uint32_t)eta_isa_current() == before);
+            CHECK_STATUS(eta_isa_force_name(g_isa_names[i]), ETA_STATUS_ISA_UNAVAILABLE);
+            CHECK((uint32_t)eta_isa_current() == before);
+        }
+    }
+    /* Unknown values and names change nothing. */
+    CHECK_STATUS(eta_isa_force(ETA_ISA_SCALAR), ETA_STATUS_OK);
+    const uint32_t bad_values[] = {N_ISAS, 5, 255, 0x80000000u, 0xFFFFFFFFu};
+    for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
+        CHECK_STATUS(eta_isa_force(bad_values[i]), ETA_STATUS_UNKNOWN_ISA);
+        CHECK(eta_isa_current() == ETA_ISA_SCALAR);
+    }
+    const char *bad_names[] = {"", "auto", "avx", "avx-512", "sse4", "scalar2", "x", "\xff\xfe"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        CHECK_STATUS(eta_isa_force_name(bad_names[i]), ETA_STATUS_UNKNOWN_ISA);
+        CHECK(eta_isa_current() == ETA_ISA_SCALAR);
+    }
+    CHECK_STATUS(eta_isa_force_name(NULL), ETA_STATUS_NULL_POINTER);
+    CHECK(eta_isa_current() == ETA_ISA_SCALAR);
+    /* Names are case-insensitive. */
+    CHECK_STATUS(eta_isa_force_name("SCALAR"), ETA_STATUS_OK);
+    CHECK(eta_isa_current() == ETA_ISA_SCALAR);
+    if (eta_isa_is_available(ETA_ISA_AVX2)) {
+        CHECK_STATUS(eta_isa_force_name("AvX2"), ETA_STATUS_OK);
+        CHECK(eta_isa_current() == ETA_ISA_AVX2);
+    }
+
+    /* Reset goes back to the initial choice. */
+    eta_isa_reset();
+    CHECK((uint32_t)eta_isa_current() == initial);
+
+#ifndef _WIN32
+    /* ETA_HAMMING_ISA as read now: reported by eta_isa_env_status, obeyed by eta_isa_reset. */
+    uint32_t unavailable = N_ISAS;
+    for (uint32_t i = 0; i < N_ISAS; i++)
+        if (!eta_isa_is_available(i)) unavailable = i;
+    CHECK(unavailable < N_ISAS); /* neon and the x86 sets never coexist */
+    check_env_choice(NULL, ETA_STATUS_OK, detected);
+    check_env_choice("", ETA_STATUS_OK, detected);
+    check_env_choice("auto", ETA_STATUS_OK, detected);
+    check_env_choice("AUTO", ETA_STATUS_OK, detected);
+    check_env_choice("scalar", ETA_STATUS_OK, ETA_ISA_SCALAR);
+    check_env_choice("Scalar", ETA_STATUS_OK, ETA_ISA_SCALAR);
+    check_env_choice(g_isa_names[detected], ETA_STATUS_OK, detected);
+    check_env_choice("no-such-isa", ETA_STATUS_UNKNOWN_ISA, detected);
+    check_env_choice(g_isa_names[unavailable], ETA_STATUS_ISA_UNAVAILABLE, detected);
+    if (env_was_set)
+        CHECK(setenv("ETA_HAMMING_ISA", env_saved, 1) == 0);
+    else
+        CHECK(unsetenv("ETA_HAMMING_ISA") == 0);
+    eta_isa_reset();
+    CHECK((uint32_t)eta_isa_current() == initial);
+#endif
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Results against the reference, for one fingerprint width, under the current ISA. */
+
+/* eta_encode of rows embeddings with hasher h (projection P) equals the reference. */
+static void check_encode(const eta_hasher *h, const float *emb, size_t rows, const float *P) {
+    size_t m = eta_hasher_bits(h), d = eta_hasher_dim(h), lanes = ref_lanes(m);
+    uint64_t *fp = words_new(rows * lanes);
+    for (size_t i = 0; i < rows; i++) ref_simhash(emb + i * d, d, P, m, fp + i * lanes);
+    buf out = buf_new(rows * lanes * ref_lane_bytes(m));
+    buf want = buf_new(rows * lanes * ref_lane_bytes(m));
+    pack_lanes(want.p, m, fp, rows * lanes);
+    CHECK_STATUS(eta_encode(h, emb, rows, out.p), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(out.p, want.p, out.n, "eta_encode output");
+    buf_free(&out);
+    buf_free(&want);
+    free(fp);
+}
+
+/* The projection of h, copied out; checks it is finite and the canary around it survives. */
+static float *projection_of(const eta_hasher *h) {
+    size_t n = eta_hasher_dim(h) * eta_hasher_bits(h);
+    float *P = floats_new(n + 16);
+    memset(P, CANARY, (n + 16) * sizeof(float));
+    CHECK_STATUS(eta_hasher_projection(h, P), ETA_STATUS_OK);
+    for (size_t i = 0; i < n; i++) CHECK(isfinite(P[i]));
+    const unsigned char *tail = (const unsigned char *)(P + n);
+    for (size_t i = 0; i < 16 * sizeof(float); i++) CHECK(tail[i] == CANARY);
+    return P;
+}
+
+static void check_width(size_t m, uint64_t seed) {
+    const size_t lanes = ref_lanes(m), lb = ref_lane_bytes(m);
+    const size_t d = 9, n = 13, L = 37, B = 4, T = 50;
+    const size_t strides[2] = {37, 41}; /* stride == L, and an odd stride > L */
+    const size_t ks[4] = {1, 5, 37, 40}; /* ... K == L and K > L */
+    const uint32_t lens[4] = {0, 37, 17, 1};
+    uint64_t rng = seed * 7919 + m;
+
+    CHECK(eta_fingerprint_lanes(m) == lanes);
+    CHECK(eta_fingerprint_lane_bytes(m) == lb);
+
+    /* Hashers: seeded, its projection round-tripped, and a caller projection with exact zeros. */
+    eta_hasher *h = NULL, *hp = NULL, *hi = NULL, *hs = NULL;
+    CHECK_STATUS(eta_hasher_new_seeded(d, m, seed, &h), ETA_STATUS_OK);
+    CHECK(h != NULL);
+    CHECK(eta_hasher_dim(h) == d && eta_hasher_bits(h) == m);
+    float *P = projection_of(h);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < d * m; i++) nonzero += P[i] != 0.0f;
+    CHECK(nonzero > d * m / 2);
+
+    CHECK_STATUS(eta_hasher_new_seeded(d, m, seed, &hs), ETA_STATUS_OK);
+    float *Psame = projection_of(hs);
+    CHECK_SAME_BYTES(Psame, P, d * m * sizeof(float), "projection of the same seed");
+    eta_hasher_free(hs);
+    hs = NULL;
+    CHECK_STATUS(eta_hasher_new_seeded(d, m, seed + 1, &hs), ETA_STATUS_OK);
+    float *Pother = projection_of(hs);
+    CHECK(memcmp(Pother, P, d * m * sizeof(float)) != 0);
+    eta_hasher_free(hs);
+
+    CHECK_STATUS(eta_hasher_new_from_projection(P, d, m, &hp), ETA_STATUS_OK);
+    CHECK(hp != NULL && hp != h);
+    CHECK(eta_hasher_dim(hp) == d && eta_hasher_bits(hp) == m);
+    float *Pback = projection_of(hp);
+    CHECK_SAME_BYTES(Pback, P, d * m * sizeof(float), "eta_hasher_projection round trip");
+
+    float *Pi = floats_new(d * m);
+    for (size_t i = 0; i < d * m; i++) Pi[i] = (float)((int)(ref_rng_next(&rng) % 5) - 2);
+    Pi[0] = -0.0f;
+    Pi[d * m - 1] = 1e-40f; /* subnormal */
+    CHECK_STATUS(eta_hasher_new_from_projection(Pi, d, m, &hi), ETA_STATUS_OK);
+    float *Piback = projection_of(hi);
+    CHECK_SAME_BYTES(Piback, Pi, d * m * sizeof(float), "caller projection round trip");
+
+    /* Embeddings: random, plus zero, negative zero, NaN, infinities and subnormals. */
+    const size_t rows = n + L;
+    float *emb = floats_new(rows * d), *embi = floats_new(rows * d);
+    for (size_t i = 0; i < rows * d; i++) {
+        emb[i] = ref_random_float(&rng);
+        embi[i] = (float)((int)(ref_rng_next(&rng) % 3) - 1);
+    }
+    for (size_t k = 0; k < d; k++) {
+        emb[0 * d + k] = 0.0f;
+        emb[1 * d + k] = -0.0f;
+        emb[4 * d + k] *= 1e-38f;
+        embi[2 * d + k] = 0.0f;
+    }
+    emb[2 * d + 3] = NAN;
+    emb[3 * d + 0] = INFINITY;
+    emb[5 * d + 1] = -INFINITY;
+    embi[3 * d + 4] = -0.0f;
+
+    check_encode(h, emb, rows, P);
+    check_encode(hp, emb, rows, P);
+    check_encode(hi, embi, rows, Pi);
+    check_encode(hi, emb, rows, Pi);
+    check_encode(h, emb, 1, P);
+    check_encode(h, emb + 5 * d, 2, P);
+
+    /* Fused, not multiply-then-add: with x = 1 + 2^-12, x * x = 1 + 2^-11 + 2^-24 exactly, which
+     * rounds to 1 + 2^-11 in f32. So e = (1, x) against P column (-(1 + 2^-11), x) sums to
+     * +2^-24 (bit 1) with fmaf, and to 0 (bit 0) with a rounded product. */
+    {
+        const float x = 1.0f + 1.0f / 4096.0f, y = 1.0f + 1.0f / 2048.0f;
+        float *Pf = floats_new(2 * m), ef[8] = {1.0f, x, -1.0f, -x, 1.0f, -x, 2.0f, 2.0f * x};
+        for (size_t j = 0; j < m; j++) {
+            Pf[0 * m + j] = j % 3 == 2 ? y : -y;
+            Pf[1 * m + j] = j % 3 == 1 ? -x : x;
+        }
+        eta_hasher *hf = NULL;
+        CHECK_STATUS(eta_hasher_new_from_projection(Pf, 2, m, &hf), ETA_STATUS_OK);
+        uint64_t probe[64];
+        ref_simhash(ef, 2, Pf, m, probe);
+        CHECK((probe[0] & 1) == 1); /* the reference itself fuses */
+        check_encode(hf, ef, 4, Pf);
+        eta_hasher_free(hf);
+        free(Pf);
+    }
+
+    /* History items with exact duplicates (ties), queries with distance-0 ties. */
+    uint64_t *items = words_new(L * lanes), *qs = words_new(B * lanes),
+             *table = words_new(T * lanes), *bitems = words_new(B * L * lanes);
+    uint64_t ids[37];
+    for (size_t i = 0; i < L; i++) ref_random_fp(&rng, m, items + i * lanes);
+    for (size_t w = 0; w < lanes; w++) {
+        items[5 * lanes + w] = items[2 * lanes + w];
+        items[11 * lanes + w] = items[2 * lanes + w];
+        items[36 * lanes + w] = items[2 * lanes + w];
+    }
+    for (size_t b = 0; b < B; b++) ref_random_fp(&rng, m, qs + b * lanes);
+    for (size_t w = 0; w < lanes; w++) {
+        qs[0 * lanes + w] = items[2 * lanes + w];
+        qs[1 * lanes + w] = items[2 * lanes + w];
+    }
+    qs[1 * lanes] ^= 1; /* distance 1 from items 2, 5, 11, 36 */
+    for (size_t t = 0; t < T; t++) ref_random_fp(&rng, m, table + t * lanes);
+    for (size_t i = 0; i < L; i++) ids[i] = ref_rng_next(&rng) % T;
+    ids[0] = 0;
+    ids[1] = T - 1;
+    ids[3] = ids[2];
+    for (size_t i = 0; i < B * L; i++) ref_random_fp(&rng, m, bitems + i * lanes);
+    for (size_t w = 0; w < lanes; w++) bitems[(2 * L + 7) * lanes + w] = bitems[(2 * L + 3) * lanes + w];
+
+    buf fps = buf_new(L * lanes * lb), q = buf_new(B * lanes * lb), tab = buf_new(T * lanes * lb);
+    pack_lanes(fps.p, m, items, L * lanes);
+    pack_lanes(q.p, m, qs, B * lanes);
+    pack_lanes(tab.p, m, table, T * lanes);
+
+    /* The SimHash of the last L embeddings, as a history. */
+    uint64_t *eitems = words_new(L * lanes);
+    for (size_t i = 0; i < L; i++) ref_simhash(emb + (n + i) * d, d, P, m, eitems + i * lanes);
+
+    for (size_t si = 0; si < 2; si++) {
+        const size_t stride = strides[si];
+        const size_t hbytes = lanes * stride * lb;
+
+        /* Builders. */
+        buf hist = buf_new(hbytes), want = buf_new(hbytes);
+        image_history(want.p, m, items, L, stride);
+        CHECK_STATUS(eta_history_from_fingerprints(fps.p, L, m, hist.p, stride), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(hist.p, want.p, hist.n, "eta_history_from_fingerprints");
+
+        buf gathered = buf_new(hbytes), gwant = buf_new(hbytes);
+        uint64_t *gitems = words_new(L * lanes);
+        for (size_t i = 0; i < L; i++)
+            for (size_t w = 0; w < lanes; w++) gitems[i * lanes + w] = table[ids[i] * lanes + w];
+        image_history(gwant.p, m, gitems, L, stride);
+        CHECK_STATUS(eta_history_gather(tab.p, T, m, ids, L, gathered.p, stride), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(gathered.p, gwant.p, gathered.n, "eta_history_gather");
+
+        buf ehist = buf_new(hbytes), ewant = buf_new(hbytes);
+        image_history(ewant.p, m, eitems, L, stride);
+        CHECK_STATUS(eta_encode_history(h, emb + n * d, L, ehist.p, stride), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(ehist.p, ewant.p, ehist.n, "eta_encode_history");
+
+        /* Shared history: distances and top-K. */
+        buf dout = buf_new(B * L * 2), dwant = buf_new(B * L * 2);
+        for (size_t b = 0; b < B; b++)
+            for (size_t i = 0; i < L; i++)
+                ((uint16_t *)(void *)dwant.p)[b * L + i] =
+                    (uint16_t)ref_distance(qs + b * lanes, items + i * lanes, lanes);
+        CHECK_STATUS(eta_distances_shared(q.p, B, hist.p, L, stride, m, (uint16_t *)(void *)dout.p),
+                     ETA_STATUS_OK);
+        CHECK_SAME_BYTES(dout.p, dwant.p, dout.n, "eta_distances_shared");
+
+        for (size_t ki = 0; ki < 4; ki++) {
+            const size_t K = ks[ki];
+            buf idx = buf_new(B * K * 4), dist = buf_new(B * K * 2);
+            buf iwant = buf_new(B * K * 4), dwant2 = buf_new(B * K * 2);
+            for (size_t b = 0; b < B; b++) {
+                size_t f = ref_topk(qs + b * lanes, items, L, lanes, K,
+                                    (uint32_t *)(void *)iwant.p + b * K,
+                                    (uint16_t *)(void *)dwant2.p + b * K);
+                CHECK(f == min_size(K, L));
+            }
+            size_t filled = 12345;
+            CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, stride, m, K, (uint32_t *)(void *)idx.p,
+                                         (uint16_t *)(void *)dist.p, &filled),
+                         ETA_STATUS_OK);
+            CHECK(filled == min_size(K, L));
+            CHECK_SAME_BYTES(idx.p, iwant.p, idx.n, "eta_topk_shared indices");
+            CHECK_SAME_BYTES(dist.p, dwant2.p, dist.n, "eta_topk_shared distances");
+            buf_canary(idx);
+            buf_canary(dist);
+            CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, stride, m, K, (uint32_t *)(void *)idx.p,
+                                         (uint16_t *)(void *)dist.p, NULL),
+                         ETA_STATUS_OK);
+            CHECK_SAME_BYTES(idx.p, iwant.p, idx.n, "eta_topk_shared indices (filled NULL)");
+            CHECK_SAME_BYTES(dist.p, dwant2.p, dist.n, "eta_topk_shared distances (filled NULL)");
+            /* The history the encoder wrote scans the same as the reference fingerprints. */
+            uint32_t *i2 = (uint32_t *)(void *)iwant.p;
+            uint16_t *d2 = (uint16_t *)(void *)dwant2.p;
+            for (size_t b = 0; b < B; b++) ref_topk(qs + b * lanes, eitems, L, lanes, K, i2 + b * K, d2 + b * K);
+            CHECK_STATUS(eta_topk_shared(q.p, B, ehist.p, L, stride, m, K, (uint32_t *)(void *)idx.p,
+                                         (uint16_t *)(void *)dist.p, &filled),
+                         ETA_STATUS_OK);
+            CHECK_SAME_BYTES(idx.p, iwant.p, idx.n, "eta_topk_shared on an encoded history");
+            CHECK_SAME_BYTES(dist.p, dwant2.p, dist.n, "eta_topk_shared on an encoded history");
+            buf_free(&idx);
+            buf_free(&dist);
+            buf_free(&iwant);
+            buf_free(&dwant2);
+        }
+
+        /* Per-query histories: lens 0, L, 17, 1; items past lens are there but ignored. */
+        buf hists = buf_new(B * hbytes);
+        buf bfps = buf_new(B * L * lanes * lb);
+        pack_lanes(bfps.p, m, bitems, B * L * lanes);
+        for (size_t b = 0; b < B; b++)
+            CHECK_STATUS(eta_history_from_fingerprints(bfps.p + b * L * lanes * lb, L, m,
+                                                       hists.p + b * hbytes, stride),
+                         ETA_STATUS_OK);
+        buf bd = buf_new(B * L * 2), bdwant = buf_new(B * L * 2);
+        for (size_t b = 0; b < B; b++)
+            for (size_t i = 0; i < L; i++)
+                ((uint16_t *)(void *)bdwant.p)[b * L + i] =
+                    i < lens[b] ? (uint16_t)ref_distance(qs + b * lanes, bitems + (b * L + i) * lanes, lanes)
+                                : (uint16_t)0xFFFF;
+        CHECK_STATUS(eta_distances_batch(q.p, B, hists.p, L, stride, lens, m, (uint16_t *)(void *)bd.p),
+                     ETA_STATUS_OK);
+        CHECK_SAME_BYTES(bd.p, bdwant.p, bd.n, "eta_distances_batch");
+
+        for (size_t ki = 0; ki < 4; ki++) {
+            const size_t K = ks[ki];
+            buf idx = buf_new(B * K * 4), dist = buf_new(B * K * 2), fl = buf_new(B * 4);
+            buf iwant = buf_new(B * K * 4), dwant2 = buf_new(B * K * 2), fwant = buf_new(B * 4);
+            for (size_t b = 0; b < B; b++) {
+                size_t f = ref_topk(qs + b * lanes, bitems + b * L * lanes, lens[b], lanes, K,
+                                    (uint32_t *)(void *)iwant.p + b * K,
+                                    (uint16_t *)(void *)dwant2.p + b * K);
+                ((uint32_t *)(void *)fwant.p)[b] = (uint32_t)f;
+            }
+            CHECK_STATUS(eta_topk_batch(q.p, B, hists.p, L, stride, lens, m, K,
+                                        (uint32_t *)(void *)idx.p, (uint16_t *)(void *)dist.p,
+                                        (uint32_t *)(void *)fl.p),
+                         ETA_STATUS_OK);
+            CHECK_SAME_BYTES(idx.p, iwant.p, idx.n, "eta_topk_batch indices");
+            CHECK_SAME_BYTES(dist.p, dwant2.p, dist.n, "eta_topk_batch distances");
+            CHECK_SAME_BYTES(fl.p, fwant.p, fl.n, "eta_topk_batch filled");
+            buf_canary(idx);
+            buf_canary(dist);
+            CHECK_STATUS(eta_topk_batch(q.p, B, hists.p, L, stride, lens, m, K,
+                                        (uint32_t *)(void *)idx.p, (uint16_t *)(void *)dist.p, NULL),
+                         ETA_STATUS_OK);
+            CHECK_SAME_BYTES(idx.p, iwant.p, idx.n, "eta_topk_batch indices (filled NULL)");
+            CHECK_SAME_BYTES(dist.p, dwant2.p, dist.n, "eta_topk_batch distances (filled NULL)");
+            buf_free(&idx);
+            buf_free(&dist);
+            buf_free(&fl);
+            buf_free(&iwant);
+            buf_free(&dwant2);
+            buf_free(&fwant);
+        }
+
+        buf_free(&hist);
+        buf_free(&want);
+        buf_free(&gathered);
+        buf_free(&gwant);
+        free(gitems);
+        buf_free(&ehist);
+        buf_free(&ewant);
+        buf_free(&dout);
+        buf_free(&dwant);
+        buf_free(&hists);
+        buf_free(&bfps);
+        buf_free(&bd);
+        buf_free(&bdwant);
+    }
+
+    /* A single-row history (lanes == 1) may use any stride, even SIZE_MAX. */
+    if (lanes == 1) {
+        buf hist = buf_new(L * lb);
+        CHECK_STATUS(eta_history_from_fingerprints(fps.p, L, m, hist.p, SIZE_MAX), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(hist.p, fps.p, L * lb, "single-row history at stride SIZE_MAX");
+        buf idx = buf_new(B * 3 * 4), dist = buf_new(B * 3 * 2);
+        buf iwant = buf_new(B * 3 * 4), dwant = buf_new(B * 3 * 2);
+        for (size_t b = 0; b < B; b++)
+            ref_topk(qs + b * lanes, items, L, lanes, 3, (uint32_t *)(void *)iwant.p + b * 3,
+                     (uint16_t *)(void *)dwant.p + b * 3);
+        CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, SIZE_MAX, m, 3, (uint32_t *)(void *)idx.p,
+                                     (uint16_t *)(void *)dist.p, NULL),
+                     ETA_STATUS_OK);
+        CHECK_SAME_BYTES(idx.p, iwant.p, idx.n, "top-K at stride SIZE_MAX");
+        CHECK_SAME_BYTES(dist.p, dwant.p, dist.n, "top-K at stride SIZE_MAX");
+        buf_free(&hist);
+        buf_free(&idx);
+        buf_free(&dist);
+        buf_free(&iwant);
+        buf_free(&dwant);
+    }
+
+    /* L = 0: every slot empty, filled 0; NULL history and outputs accepted where sizes are 0. */
+    {
+        buf idx = buf_new(B * 3 * 4), dist = buf_new(B * 3 * 2), fl = buf_new(B * 4);
+        size_t filled = 99;
+        CHECK_STATUS(eta_topk_shared(q.p, B, NULL, 0, 0, m, 3, (uint32_t *)(void *)idx.p,
+                                     (uint16_t *)(void *)dist.p, &filled),
+                     ETA_STATUS_OK);
+        CHECK(filled == 0);
+        for (size_t j = 0; j < B * 3; j++) {
+            CHECK(((uint32_t *)(void *)idx.p)[j] == ETA_EMPTY_INDEX);
+            CHECK(((uint16_t *)(void *)dist.p)[j] == ETA_EMPTY_DISTANCE);
+        }
+        for (size_t j = B * 3 * 4; j < idx.n; j++) CHECK(idx.p[j] == CANARY);
+        buf_canary(idx);
+        buf_canary(dist);
+        const uint32_t zeros[4] = {0, 0, 0, 0};
+        CHECK_STATUS(eta_topk_batch(q.p, B, NULL, 0, 5, zeros, m, 3, (uint32_t *)(void *)idx.p,
+                                    (uint16_t *)(void *)dist.p, (uint32_t *)(void *)fl.p),
+                     ETA_STATUS_OK);
+        for (size_t j = 0; j < B * 3; j++) {
+            CHECK(((uint32_t *)(void *)idx.p)[j] == ETA_EMPTY_INDEX);
+            CHECK(((uint16_t *)(void *)dist.p)[j] == ETA_EMPTY_DISTANCE);
+        }
+        for (size_t b = 0; b < B; b++) CHECK(((uint32_t *)(void *)fl.p)[b] == 0);
+        CHECK_STATUS(eta_distances_shared(q.p, B, NULL, 0, 0, m, NULL), ETA_STATUS_OK);
+        CHECK_STATUS(eta_distances_batch(q.p, B, NULL, 0, 0, zeros, m, NULL), ETA_STATUS_OK);
+        CHECK_STATUS(eta_history_from_fingerprints(NULL, 0, m, NULL, 0), ETA_STATUS_OK);
+        CHECK_STATUS(eta_history_gather(NULL, 0, m, NULL, 0, NULL, 0), ETA_STATUS_OK);
+        CHECK_STATUS(eta_history_gather(tab.p, T, m, NULL, 0, NULL, 3), ETA_STATUS_OK);
+        CHECK_STATUS(eta_encode_history(h, NULL, 0, NULL, 0), ETA_STATUS_OK);
+        CHECK_STATUS(eta_encode(h, NULL, 0, NULL), ETA_STATUS_OK);
+        /* B = 0: NULL queries and outputs; the shared form still reports min(K, L). */
+        buf hist = buf_new(lanes * L * lb);
+        CHECK_STATUS(eta_history_from_fingerprints(fps.p, L, m, hist.p, L), ETA_STATUS_OK);
+        filled = 99;
+        CHECK_STATUS(eta_topk_shared(NULL, 0, hist.p, L, L, m, 5, NULL, NULL, &filled), ETA_STATUS_OK);
+        CHECK(filled == 5);
+        CHECK_STATUS(eta_topk_shared(NULL, 0, hist.p, L, L, m, 50, NULL, NULL, &filled), ETA_STATUS_OK);
+        CHECK(filled == L);
+        CHECK_STATUS(eta_topk_shared(NULL, 0, hist.p, L, L, m, 5, NULL, NULL, NULL), ETA_STATUS_OK);
+        CHECK_STATUS(eta_topk_batch(NULL, 0, NULL, L, L, NULL, m, 5, NULL, NULL, NULL), ETA_STATUS_OK);
+        CHECK_STATUS(eta_distances_shared(NULL, 0, hist.p, L, L, m, NULL), ETA_STATUS_OK);
+        CHECK_STATUS(eta_distances_batch(NULL, 0, NULL, L, L, NULL, m, NULL), ETA_STATUS_OK);
+        buf_free(&idx);
+        buf_free(&dist);
+        buf_free(&fl);
+        buf_free(&hist);
+    }
+
+    buf_free(&fps);
+    buf_free(&q);
+    buf_free(&tab);
+    free(items);
+    free(qs);
+    free(table);
+    free(bitems);
+    free(eitems);
+    free(emb);
+    free(embi);
+    free(P);
+    free(Psame);
+    free(Pother);
+    free(Pback);
+    free(Pi);
+    free(Piback);
+    eta_hasher_free(h);
+    eta_hasher_free(hp);
+    eta_hasher_free(hi);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Error paths: each bad argument gives its status, and no buffer (outputs start as the canary)
+ * changes by a single byte. */
+
+typedef struct {
+    buf *bufs[32];
+    buf snaps[32];
+    size_t count;
+} watch;
+
+static void watch_add(watch *w, buf *b) {
+    assert(w->count < 32);
+    w->bufs[w->count] = b;
+    w->snaps[w->count] = buf_copy(*b);
+    w->count++;
+}
+
+static void watch_snap(watch *w) {
+    for (size_t i = 0; i < w->count; i++) memcpy(w->snaps[i].p, w->bufs[i]->p, w->bufs[i]->n);
+}
+
+static void watch_check(watch *w, const char *file, int line, const char *call) {
+    for (size_t i = 0; i < w->count; i++) {
+        if (memcmp(w->snaps[i].p, w->bufs[i]->p, w->bufs[i]->n) != 0) {
+            fprintf(stderr, "%s:%d: %s failed but wrote to buffer %zu\n", file, line, call, i);
+            check_same_bytes(w->bufs[i]->p, w->snaps[i].p, w->bufs[i]->n, "untouched buffer", file,
+                             line);
+        }
+    }
+    g_checks++;
+}
+
+static void watch_free(watch *w) {
+    for (size_t i = 0; i < w->count; i++) buf_free(&w->snaps[i]);
+    w->count = 0;
+}
+
+/* The call returns `want` and changes no watched buffer. */
+#define EXPECT(w, call, want)                                                                    \
+    do {                                                                                         \
+        watch_snap(w);                                                                           \
+        CHECK_STATUS(call, want);                                                                \
+        watch_check(w, __FILE__, __LINE__, #call);                                               \
+    } while (0)
+
+#define U32(b) ((uint32_t *)(void *)(b).p)
+#define U16(b) ((uint16_t *)(void *)(b).p)
+#define U64(b) ((uint64_t *)(void *)(b).p)
+#define SZ(b) ((size_t *)(void *)(b).p)
+#define F32(b) ((float *)(void *)(b).p)
+/* One byte past the start: misaligned for any lane or element wider than a byte. */
+#define OFF1(T, b) ((T *)(void *)((b).p + 1))
+
+static void check_errors(size_t m) {
+    const size_t lanes = ref_lanes(m), lb = ref_lane_bytes(m);
+    const size_t B = 3, L = 5, S = 7, K = 4, T = 6, d = 3, n = 4;
+    const size_t hbytes = lanes * S * lb;
+    const size_t too_long = (size_t)0xFFFFFFFFu;
+    uint64_t rng = 0xC0FFEE + m;
+    watch w;
+    w.count = 0;
+
+    /* Inputs: random bytes (the checks never get to read them); outputs: the canary. */
+    buf q = buf_new(B * lanes * lb), hist = buf_new(hbytes), hists = buf_new(B * hbytes),
+        fps = buf_new(L * lanes * lb), tab = buf_new(T * lanes * lb), lens = buf_new(B * 4),
+        ids = buf_new(L * 8), emb = buf_new(n * d * 4), proj = buf_new(d * m * 4);
+    buf *inputs[] = {&q, &hist, &hists, &fps, &tab, &lens, &ids, &emb, &proj};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
+        for (size_t j = 0; j < inputs[i]->n; j++) inputs[i]->p[j] = (unsigned char)ref_rng_next(&rng);
+    U32(lens)[0] = 0;
+    U32(lens)[1] = (uint32_t)L;
+    U32(lens)[2] = 2;
+    for (size_t i = 0; i < L; i++) U64(ids)[i] = ref_rng_next(&rng) % T;
+    for (size_t i = 0; i < n * d; i++) F32(emb)[i] = ref_random_float(&rng);
+    for (size_t i = 0; i < d * m; i++) F32(proj)[i] = ref_random_float(&rng);
+
+    buf idx = buf_new(B * K * 4), dist = buf_new(B * K * 2), sfill = buf_new(sizeof(size_t)),
+        bfill = buf_new(B * 4), dout = buf_new(B * L * 2), hout = buf_new(hbytes),
+        eout = buf_new(n * lanes * lb), pout = buf_new(d * m * 4);
+    buf *all[] = {&q,    &hist,  &hists, &fps,  &tab,  &lens, &ids,  &emb,  &proj,
+                  &idx,  &dist,  &sfill, &bfill, &dout, &hout, &eout, &pout};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) watch_add(&w, all[i]);
+
+    eta_hasher *h = NULL;
+    CHECK_STATUS(eta_hasher_new_from_projection(F32(proj), d, m, &h), ETA_STATUS_OK);
+
+    /* ---- hasher constructors: *out untouched on error ---- */
+    static char token;
+    eta_hasher *const sentinel = (eta_hasher *)(void *)&token;
+    eta_hasher *out = sentinel;
+#define EXPECT_NO_HASHER(call, want)                                                             \
+    do {                                                                                         \
+        out = sentinel;                                                                          \
+        EXPECT(&w, call, want);                                                                  \
+        CHECK(out == sentinel);                                                                  \
+    } while (0)
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(d, m, 1, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(0, m, 1, &out), ETA_STATUS_INVALID_DIM);
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(d, 0, 1, &out), ETA_STATUS_INVALID_BITS);
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(d, 4097, 1, &out), ETA_STATUS_INVALID_BITS);
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(d, SIZE_MAX, 1, &out), ETA_STATUS_INVALID_BITS);
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(SIZE_MAX / 2 + 1, 4, 1, &out), ETA_STATUS_SIZE_OVERFLOW);
+    /* d * m fits size_t, but d * m floats do not, or exceed PTRDIFF_MAX bytes. */
+    EXPECT_NO_HASHER(eta_hasher_new_seeded(SIZE_MAX / 4 + 1, 1, 1, &out), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT_NO_HASHER(eta_hasher_new_seeded((size_t)PTRDIFF_MAX / 4 + 1, 1, 1, &out),
+                     ETA_STATUS_SIZE_OVERFLOW);
+
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), d, m, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(NULL, d, m, &out), ETA_STATUS_NULL_POINTER);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), 0, m, &out), ETA_STATUS_INVALID_DIM);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), d, 0, &out), ETA_STATUS_INVALID_BITS);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), d, 4097, &out), ETA_STATUS_INVALID_BITS);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), SIZE_MAX / 2 + 1, 4, &out),
+                     ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), SIZE_MAX / 4 + 1, 1, &out),
+                     ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), (size_t)PTRDIFF_MAX / 4 + 1, 1, &out),
+                     ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT_NO_HASHER(eta_hasher_new_from_projection(OFF1(float, proj), d, m, &out),
+                     ETA_STATUS_MISALIGNED);
+    {
+        const size_t at[3] = {0, d * m / 2, d * m - 1};
+        const float bad[3] = {NAN, INFINITY, -INFINITY};
+        for (size_t a = 0; a < 3; a++)
+            for (size_t v = 0; v < 3; v++) {
+                float keep = F32(proj)[at[a]];
+                F32(proj)[at[a]] = bad[v];
+                EXPECT_NO_HASHER(eta_hasher_new_from_projection(F32(proj), d, m, &out),
+                                 ETA_STATUS_NON_FINITE_PROJECTION);
+                F32(proj)[at[a]] = keep;
+            }
+        /* Only the first d * m floats are read: a NaN right after them is fine. */
+        float keep = F32(proj)[d * m];
+        F32(proj)[d * m] = NAN;
+        out = NULL;
+        CHECK_STATUS(eta_hasher_new_from_projection(F32(proj), d, m, &out), ETA_STATUS_OK);
+        CHECK(out != NULL);
+        eta_hasher_free(out);
+        F32(proj)[d * m] = keep;
+    }
+#undef EXPECT_NO_HASHER
+
+    /* ---- hasher accessors ---- */
+    eta_hasher_free(NULL);
+    CHECK(eta_hasher_dim(NULL) == 0);
+    CHECK(eta_hasher_bits(NULL) == 0);
+    EXPECT(&w, eta_hasher_projection(NULL, F32(pout)), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_hasher_projection(h, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_hasher_projection(h, OFF1(float, pout)), ETA_STATUS_MISALIGNED);
+
+    /* ---- encoders ---- */
+    EXPECT(&w, eta_encode(NULL, F32(emb), n, eout.p), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode(NULL, NULL, 0, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode(h, NULL, n, eout.p), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode(h, F32(emb), n, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode(h, F32(emb), SIZE_MAX / 2, eout.p), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_encode(h, OFF1(float, emb), n, eout.p), ETA_STATUS_MISALIGNED);
+    if (lb > 1) EXPECT(&w, eta_encode(h, F32(emb), n, eout.p + 1), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_encode(h, F32(emb), n, emb.p), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_encode(h, F32(emb), n, emb.p + (n * d * 4 / 2) / 8 * 8), ETA_STATUS_OVERLAP);
+    {
+        /* n * d floats fit, n * lanes lanes do not (only when lanes * lb > 4 * d). */
+        size_t per = lanes * lb;
+        size_t big = SIZE_MAX / per + 1;
+        if (per > 4 * d && big <= (size_t)PTRDIFF_MAX / (4 * d))
+            EXPECT(&w, eta_encode(h, F32(emb), big, eout.p), ETA_STATUS_SIZE_OVERFLOW);
+    }
+
+    EXPECT(&w, eta_encode_history(NULL, F32(emb), n, hout.p, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode_history(h, NULL, n, hout.p, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode_history(h, F32(emb), n, NULL, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_encode_history(h, F32(emb), n, hout.p, n - 1), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_encode_history(h, F32(emb), n, hout.p, 0), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_encode_history(h, F32(emb), too_long, hout.p, too_long), ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_encode_history(h, F32(emb), SIZE_MAX / 2, hout.p, SIZE_MAX), ETA_STATUS_SIZE_OVERFLOW);
+    if (lanes > 1)
+        EXPECT(&w, eta_encode_history(h, F32(emb), n, hout.p, SIZE_MAX), ETA_STATUS_SIZE_OVERFLOW);
+    if (lb > 1) EXPECT(&w, eta_encode_history(h, F32(emb), n, hout.p + 1, S), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_encode_history(h, OFF1(float, emb), n, hout.p, S), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_encode_history(h, F32(emb), n, emb.p, S), ETA_STATUS_OVERLAP);
+
+    /* ---- shared scans ---- */
+    uint32_t *I = U32(idx);
+    uint16_t *D = U16(dist);
+    size_t *F = SZ(sfill);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, 0, I, D, F), ETA_STATUS_INVALID_K);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, 0, K, I, D, F), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, 4097, K, I, D, F), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, SIZE_MAX, K, I, D, F), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_topk_shared(NULL, B, hist.p, L, S, m, K, I, D, F), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_shared(q.p, B, NULL, L, S, m, K, I, D, F), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, NULL, D, F), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, NULL, F), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, L - 1, m, K, I, D, F), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, too_long, too_long, m, K, I, D, F),
+           ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, SIZE_MAX, SIZE_MAX, m, K, I, D, F),
+           ETA_STATUS_HISTORY_TOO_LONG);
+    /* 2^32 - 2 is the longest history: it passes that check and fails the next one. */
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, too_long - 1, too_long - 2, m, K, I, D, F),
+           ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_topk_shared(q.p, SIZE_MAX, hist.p, L, S, m, K, I, D, F), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, SIZE_MAX / 2, I, D, F), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, SIZE_MAX / 4 / B + 1, I, D, F),
+           ETA_STATUS_SIZE_OVERFLOW);
+    if (lanes > 1)
+        EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, SIZE_MAX, m, K, I, D, F), ETA_STATUS_SIZE_OVERFLOW);
+    if (lb > 1) {
+        EXPECT(&w, eta_topk_shared(q.p + 1, B, hist.p, L, S, m, K, I, D, F), ETA_STATUS_MISALIGNED);
+        EXPECT(&w, eta_topk_shared(q.p, B, hist.p + 1, L, S, m, K, I, D, F), ETA_STATUS_MISALIGNED);
+    }
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, OFF1(uint32_t, idx), D, F), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, OFF1(uint16_t, dist), F), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, OFF1(size_t, sfill)), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, U32(q), D, F), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, U32(hist), D, F), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, U16(q), F), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, U16(hist), F), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, (uint16_t *)(void *)I, F), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, (uint16_t *)(void *)(I + B * K - 1), F),
+           ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, (size_t *)(void *)I), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, (size_t *)(void *)D), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, SZ(q)), ETA_STATUS_OVERLAP);
+
+    uint16_t *O = U16(dout);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, 0, O), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, 4097, O), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_distances_shared(NULL, B, hist.p, L, S, m, O), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_shared(q.p, B, NULL, L, S, m, O), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, m, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, L - 1, m, O), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, too_long, too_long, m, O), ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_distances_shared(q.p, SIZE_MAX, hist.p, L, S, m, O), ETA_STATUS_SIZE_OVERFLOW);
+    /* B * lanes lanes fit, B * L distances do not. */
+    EXPECT(&w, eta_distances_shared(q.p, SIZE_MAX / 16 / (lanes * lb), hist.p, 4096, 4096, m, O),
+           ETA_STATUS_SIZE_OVERFLOW);
+    if (lanes > 1)
+        EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, SIZE_MAX, m, O), ETA_STATUS_SIZE_OVERFLOW);
+    if (lb > 1) {
+        EXPECT(&w, eta_distances_shared(q.p + 1, B, hist.p, L, S, m, O), ETA_STATUS_MISALIGNED);
+        EXPECT(&w, eta_distances_shared(q.p, B, hist.p + 1, L, S, m, O), ETA_STATUS_MISALIGNED);
+    }
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, m, OFF1(uint16_t, dout)), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, m, U16(q)), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, m, U16(hist)), ETA_STATUS_OVERLAP);
+
+    /* ---- per-query scans ---- */
+    const uint32_t *LN = U32(lens);
+    uint32_t *BF = U32(bfill);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, 0, I, D, BF), ETA_STATUS_INVALID_K);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, 0, K, I, D, BF), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, 4097, K, I, D, BF), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_topk_batch(NULL, B, hists.p, L, S, LN, m, K, I, D, BF), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_batch(q.p, B, NULL, L, S, LN, m, K, I, D, BF), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, NULL, m, K, I, D, BF), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, NULL, D, BF), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, NULL, BF), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, L - 1, LN, m, K, I, D, BF), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, too_long, too_long, LN, m, K, I, D, BF),
+           ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, SIZE_MAX / 2, I, D, BF), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, SIZE_MAX / 2, LN, m, K, I, D, BF), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_topk_batch(q.p, SIZE_MAX, hists.p, L, S, LN, m, K, I, D, BF), ETA_STATUS_SIZE_OVERFLOW);
+    for (size_t b = 0; b < B; b++) {
+        const uint32_t bad[2] = {(uint32_t)L + 1, 0xFFFFFFFFu};
+        for (size_t v = 0; v < 2; v++) {
+            uint32_t keep = U32(lens)[b];
+            U32(lens)[b] = bad[v];
+            EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, BF),
+                   ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+            EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, NULL),
+                   ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+            EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, m, O),
+                   ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+            U32(lens)[b] = keep;
+        }
+    }
+    if (lb > 1) {
+        EXPECT(&w, eta_topk_batch(q.p + 1, B, hists.p, L, S, LN, m, K, I, D, BF), ETA_STATUS_MISALIGNED);
+        EXPECT(&w, eta_topk_batch(q.p, B, hists.p + 1, L, S, LN, m, K, I, D, BF), ETA_STATUS_MISALIGNED);
+    }
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, OFF1(const uint32_t, lens), m, K, I, D, BF),
+           ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, OFF1(uint32_t, idx), D, BF), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, OFF1(uint16_t, dist), BF), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, OFF1(uint32_t, bfill)), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, U32(q), D, BF), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, U32(hists), D, BF), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, U32(lens), D, BF), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, U16(lens), BF), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, (uint16_t *)(void *)I, BF), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, U32(lens)), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, I + 1), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, (uint32_t *)(void *)D), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, U32(hists)), ETA_STATUS_OVERLAP);
+
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, 0, O), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, 4097, O), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_distances_batch(NULL, B, hists.p, L, S, LN, m, O), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_batch(q.p, B, NULL, L, S, LN, m, O), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, NULL, m, O), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, m, NULL), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, L - 1, LN, m, O), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, too_long, too_long, LN, m, O), ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, SIZE_MAX / 2, LN, m, O), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_distances_batch(q.p, SIZE_MAX, hists.p, L, S, LN, m, O), ETA_STATUS_SIZE_OVERFLOW);
+    if (lb > 1) {
+        EXPECT(&w, eta_distances_batch(q.p + 1, B, hists.p, L, S, LN, m, O), ETA_STATUS_MISALIGNED);
+        EXPECT(&w, eta_distances_batch(q.p, B, hists.p + 1, L, S, LN, m, O), ETA_STATUS_MISALIGNED);
+    }
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, OFF1(const uint32_t, lens), m, O), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, m, OFF1(uint16_t, dout)), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, m, U16(q)), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, m, U16(hists)), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_distances_batch(q.p, B, hists.p, L, S, LN, m, U16(lens)), ETA_STATUS_OVERLAP);
+
+    /* ---- history builders ---- */
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, L, 0, hout.p, S), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, L, 4097, hout.p, S), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_history_from_fingerprints(NULL, L, m, hout.p, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, L, m, NULL, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, L, m, hout.p, L - 1), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, too_long, m, hout.p, too_long), ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, SIZE_MAX, m, hout.p, SIZE_MAX),
+           ETA_STATUS_HISTORY_TOO_LONG);
+    if (lanes > 1)
+        EXPECT(&w, eta_history_from_fingerprints(fps.p, L, m, hout.p, SIZE_MAX), ETA_STATUS_SIZE_OVERFLOW);
+    if (lb > 1) {
+        EXPECT(&w, eta_history_from_fingerprints(fps.p + 1, L, m, hout.p, S), ETA_STATUS_MISALIGNED);
+        EXPECT(&w, eta_history_from_fingerprints(fps.p, L, m, hout.p + 1, S), ETA_STATUS_MISALIGNED);
+    }
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, L, m, fps.p, S), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_history_from_fingerprints(fps.p, L, m, fps.p + (L * lanes - 1) * lb, S), ETA_STATUS_OVERLAP);
+
+    const uint64_t *ID = U64(ids);
+    EXPECT(&w, eta_history_gather(tab.p, T, 0, ID, L, hout.p, S), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_history_gather(tab.p, T, 4097, ID, L, hout.p, S), ETA_STATUS_INVALID_BITS);
+    EXPECT(&w, eta_history_gather(NULL, T, m, ID, L, hout.p, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, NULL, L, hout.p, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, NULL, S), ETA_STATUS_NULL_POINTER);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, hout.p, L - 1), ETA_STATUS_STRIDE_TOO_SMALL);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, ID, too_long, hout.p, too_long), ETA_STATUS_HISTORY_TOO_LONG);
+    EXPECT(&w, eta_history_gather(tab.p, SIZE_MAX, m, ID, L, hout.p, S), ETA_STATUS_SIZE_OVERFLOW);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, ID, SIZE_MAX / 4, hout.p, SIZE_MAX / 4),
+           ETA_STATUS_HISTORY_TOO_LONG);
+    if (lanes > 1)
+        EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, hout.p, SIZE_MAX), ETA_STATUS_SIZE_OVERFLOW);
+    for (size_t i = 0; i < L; i++) {
+        const uint64_t bad[3] = {T, T + 1, UINT64_MAX /* (int64_t)-1 */};
+        for (size_t v = 0; v < 3; v++) {
+            uint64_t keep = U64(ids)[i];
+            U64(ids)[i] = bad[v];
+            EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, hout.p, S), ETA_STATUS_ID_OUT_OF_RANGE);
+            U64(ids)[i] = keep;
+        }
+    }
+    EXPECT(&w, eta_history_gather(NULL, 0, m, ID, L, hout.p, S), ETA_STATUS_ID_OUT_OF_RANGE);
+    EXPECT(&w, eta_history_gather(tab.p, 0, m, ID, L, hout.p, S), ETA_STATUS_ID_OUT_OF_RANGE);
+    if (lb > 1) {
+        EXPECT(&w, eta_history_gather(tab.p + 1, T, m, ID, L, hout.p, S), ETA_STATUS_MISALIGNED);
+        EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, hout.p + 1, S), ETA_STATUS_MISALIGNED);
+    }
+    EXPECT(&w, eta_history_gather(tab.p, T, m, OFF1(const uint64_t, ids), L, hout.p, S), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, tab.p, S), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_history_gather(tab.p, T, m, ID, L, ids.p, S), ETA_STATUS_OVERLAP);
+
+    /* ---- the fixture itself is valid: every call above failed for its one bad argument ---- */
+    CHECK_STATUS(eta_hasher_projection(h, F32(pout)), ETA_STATUS_OK);
+    CHECK(memcmp(pout.p, proj.p, d * m * 4) == 0);
+    CHECK_STATUS(eta_encode(h, F32(emb), n, eout.p), ETA_STATUS_OK);
+    CHECK_STATUS(eta_encode_history(h, F32(emb), n, hout.p, S), ETA_STATUS_OK);
+    CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, F), ETA_STATUS_OK);
+    CHECK(*F == K);
+    CHECK_STATUS(eta_distances_shared(q.p, B, hist.p, L, S, m, O), ETA_STATUS_OK);
+    CHECK_STATUS(eta_topk_batch(q.p, B, hists.p, L, S, LN, m, K, I, D, BF), ETA_STATUS_OK);
+    CHECK(BF[0] == 0 && BF[1] == K && BF[2] == 2);
+    CHECK_STATUS(eta_distances_batch(q.p, B, hists.p, L, S, LN, m, O), ETA_STATUS_OK);
+    CHECK_STATUS(eta_history_from_fingerprints(fps.p, L, m, hout.p, S), ETA_STATUS_OK);
+    CHECK_STATUS(eta_history_gather(tab.p, T, m, ID, L, hout.p, S), ETA_STATUS_OK);
+    /* Outputs that touch end to end do not overlap. */
+    {
+        buf both = buf_new(B * K * 6 + sizeof(size_t) + 8);
+        uint32_t *bi = U32(both);
+        uint16_t *bd = (uint16_t *)(void *)(bi + B * K);
+        size_t *bf = (size_t *)(void *)(both.p + (B * K * 6 + 7) / 8 * 8);
+        CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, S, m, K, bi, bd, bf), ETA_STATUS_OK);
+        CHECK(*bf == K);
+        buf_free(&both);
+    }
+
+    eta_hasher_free(h);
+    watch_free(&w);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) buf_free(all[i]);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The whole suite: metadata and ISA API once, then results and errors under every ISA. */
+
+static const size_t g_widths[] = {1, 8, 16, 17, 32, 33, 64, 65, 128, 4096};
+#define N_WIDTHS (sizeof g_widths / sizeof g_widths[0])
+
+static void run_under_current_isa(uint64_t seed) {
+    for (size_t i = 0; i < N_WIDTHS; i++) check_width(g_widths[i], seed + i);
+    for (size_t i = 0; i < N_WIDTHS; i++) check_errors(g_widths[i]);
+}
+
+static void run_suite(const char *program) {
+    check_meta();
+    check_isa_api();
+    uint32_t initial = (uint32_t)eta_isa_current();
+    char ran[64] = {0};
+    for (uint32_t isa = 0; isa < N_ISAS; isa++) {
+        if (!eta_isa_is_available(isa)) continue;
+        CHECK_STATUS(eta_isa_force(isa), ETA_STATUS_OK);
+        CHECK((uint32_t)eta_isa_current() == isa);
+        run_under_current_isa(42);
+        /* Forcing an unavailable or unknown ISA in the middle changes nothing. */
+        for (uint32_t other = 0; other < N_ISAS; other++)
+            if (!eta_isa_is_available(other)) CHECK_STATUS(eta_isa_force(other), ETA_STATUS_ISA_UNAVAILABLE);
+        CHECK_STATUS(eta_isa_force(N_ISAS), ETA_STATUS_UNKNOWN_ISA);
+        CHECK((uint32_t)eta_isa_current() == isa);
+        strcat(ran, " ");
+        strcat(ran, g_isa_names[isa]);
+    }
+    eta_isa_reset();
+    CHECK((uint32_t)eta_isa_current() == initial);
+    printf("%s: eta-hamming %s: %lu checks passed under ISAs:%s (initial %s)\n", program, eta_version(),
+           g_checks, ran, g_isa_names[initial]);
+    fflush(stdout);
+}
+
+#endif /* ETA_SUITE_H */

@@ -1,0 +1,431 @@
+//! The C ABI, proven from C and C++: `c_tests/test_c.c` (C11) and `c_tests/test_cpp.cpp` (C++17)
+//! include `include/eta_hamming.h`, exercise every entry point against an independent C reference
+//! (`c_tests/reference.h`) and every error path (`c_tests/suite.h`), under every instruction set
+//! the CPU runs. Each test here compiles one variant with the C compiler the `cc` crate finds
+//! (`CC`/`CXX` are honoured), with `-Wall -Wextra -Werror -pedantic`, links it and runs it:
+//!
+//! - C11 and C++17 against the staticlib;
+//! - C11 against the cdylib (found through an rpath);
+//! - C11 and C++17 with `-fsanitize=address,undefined`;
+//! - the plain C11 binary under `valgrind --leak-check=full` (skipped, with a note, when valgrind
+//!   is not installed).
+//!
+//! The libraries are the ones cargo built for this very test run: an integration test depends on
+//! the package's library, which cargo compiles once with all its crate types (rlib, staticlib,
+//! cdylib) into `deps/`, next to this executable (see [`artifact`]). So no nested `cargo build`
+//! is needed (it would wait on the build-directory lock the outer `cargo test` holds). Build
+//! products go to `<profile dir>/c_abi/<variant>/`, never into the source tree.
+
+#![cfg(unix)]
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A run that takes longer than this is a hang: kill it and fail.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding this test executable: `<target>/<profile>/deps`.
+fn deps_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let deps = exe.parent().expect("the test executable has a directory");
+    assert_eq!(
+        deps.file_name(),
+        Some(OsStr::new("deps")),
+        "expected the test executable in a deps/ directory, found {}",
+        exe.display()
+    );
+    deps.to_path_buf()
+}
+
+/// The profile directory (`target/debug`, `target/<triple>/release`, ...): the parent of `deps/`.
+fn profile_dir() -> PathBuf {
+    deps_dir()
+        .parent()
+        .expect("deps/ has a parent")
+        .to_path_buf()
+}
+
+/// A library artifact of this package (`libeta_hamming.a`, `.so`, `.dylib`), as cargo built it
+/// for this test run.
+///
+/// `cargo test` compiles the package's library once, with every crate type of Cargo.toml, into
+/// `deps/` (as a dependency of the integration tests); it copies ("uplifts") the staticlib and
+/// cdylib into the profile directory only when the library itself is a requested target (`cargo
+/// build`). So on a clean `cargo test` only `deps/` has them, and a profile-directory copy may be
+/// stale (left by an earlier `cargo build`): `deps/` comes first. Cargo names a path package's
+/// cdylib/staticlib there without a metadata hash; a hashed name (`libeta_hamming-<hash>.a`) is
+/// accepted too, the newest one winning. The profile directory is the last resort.
+fn artifact(file_name: &str) -> PathBuf {
+    let deps = deps_dir();
+    let exact = deps.join(file_name);
+    if exact.is_file() {
+        return exact;
+    }
+    let (stem, ext) = file_name
+        .split_once('.')
+        .expect("a file name with an extension");
+    let hashed = std::fs::read_dir(&deps)
+        .expect("read deps/")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&format!("{stem}-")) && name.ends_with(&format!(".{ext}"))
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max();
+    if let Some((_, path)) = hashed {
+        return path;
+    }
+    let uplifted = profile_dir().join(file_name);
+    assert!(
+        uplifted.is_file(),
+        "{file_name} is in neither {} nor {}: Cargo.toml's crate-type must list staticlib and cdylib",
+        deps.display(),
+        profile_dir().display()
+    );
+    uplifted
+}
+
+fn static_lib() -> PathBuf {
+    artifact("libeta_hamming.a")
+}
+
+fn shared_lib_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "libeta_hamming.dylib"
+    } else {
+        "libeta_hamming.so"
+    }
+}
+
+/// System libraries the Rust standard library in the staticlib needs
+/// (`rustc --print native-static-libs`).
+fn native_static_libs() -> &'static [&'static str] {
+    if cfg!(target_os = "macos") {
+        &["-lSystem", "-lc", "-lm"]
+    } else if cfg!(target_os = "linux") {
+        &[
+            "-lgcc_s",
+            "-lutil",
+            "-lrt",
+            "-lpthread",
+            "-lm",
+            "-ldl",
+            "-lc",
+        ]
+    } else {
+        &["-lpthread", "-lm"]
+    }
+}
+
+/// A fresh, empty work directory for one variant under the profile directory.
+fn work_dir(variant: &str) -> PathBuf {
+    let dir = profile_dir().join("c_abi").join(variant);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("remove the previous work directory");
+    }
+    std::fs::create_dir_all(&dir).expect("create the work directory");
+    dir
+}
+
+/// The C or C++ compiler for this target, as a build script would find it.
+fn compiler(cpp: bool) -> cc::Tool {
+    cc::Build::new()
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .opt_level(0)
+        .debug(true)
+        .target(env!("ETA_HAMMING_TARGET"))
+        .host(env!("ETA_HAMMING_HOST"))
+        .cpp(cpp)
+        .try_get_compiler()
+        .unwrap_or_else(|e| panic!("no C{} compiler found: {e}", if cpp { "++" } else { "" }))
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Output of a finished command: status, stdout, stderr.
+struct Ran {
+    ok: bool,
+    status: String,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `cmd` to completion (killing it after [`RUN_TIMEOUT`]), capturing its output.
+fn run(cmd: &mut Command) -> Ran {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{}`: {e}", describe(cmd)));
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status);
+        }
+        if started.elapsed() > RUN_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
+    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
+    match status {
+        Some(s) => Ran {
+            ok: s.success(),
+            status: s.to_string(),
+            stdout,
+            stderr,
+        },
+        None => Ran {
+            ok: false,
+            status: format!("killed after {RUN_TIMEOUT:?} (hang?)"),
+            stdout,
+            stderr,
+        },
+    }
+}
+
+/// Runs `cmd` and fails the test, with everything it printed, unless it succeeds.
+fn run_ok(what: &str, cmd: &mut Command) -> Ran {
+    let line = describe(cmd);
+    let started = Instant::now();
+    let r = run(cmd);
+    assert!(
+        r.ok,
+        "{what} failed ({})\ncommand: {line}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        r.status, r.stdout, r.stderr
+    );
+    eprintln!("c_abi: {what}: ok in {:.2?}", started.elapsed());
+    r
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Lang {
+    C11,
+    Cpp17,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Link {
+    Static,
+    Shared,
+}
+
+/// Compiles and links one test program; returns the executable.
+fn build(variant: &str, lang: Lang, link: Link, sanitize: bool) -> PathBuf {
+    let dir = work_dir(variant);
+    let exe = dir.join(if lang == Lang::C11 {
+        "test_c"
+    } else {
+        "test_cpp"
+    });
+    let src = manifest_dir().join("c_tests").join(if lang == Lang::C11 {
+        "test_c.c"
+    } else {
+        "test_cpp.cpp"
+    });
+    let mut cmd = compiler(lang == Lang::Cpp17).to_command();
+    cmd.current_dir(&dir)
+        .arg(if lang == Lang::C11 {
+            "-std=c11"
+        } else {
+            "-std=c++17"
+        })
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg("-I")
+        .arg(manifest_dir().join("include"))
+        .arg("-I")
+        .arg(manifest_dir().join("c_tests"))
+        .arg(format!(
+            "-DETA_EXPECTED_VERSION=\"{}\"",
+            env!("CARGO_PKG_VERSION")
+        ));
+    if sanitize {
+        cmd.args([
+            "-fsanitize=address,undefined",
+            "-fno-omit-frame-pointer",
+            "-fno-sanitize-recover=all",
+        ]);
+    }
+    cmd.arg(&src).arg("-o").arg(&exe);
+    match link {
+        Link::Static => {
+            cmd.arg(static_lib());
+            cmd.args(native_static_libs());
+        }
+        Link::Shared => {
+            let lib = artifact(shared_lib_name());
+            let libdir = lib.parent().expect("library directory");
+            if lib.file_name() == Some(OsStr::new(shared_lib_name())) {
+                // `-l` prefers the shared library to the static one beside it.
+                cmd.arg("-L").arg(libdir).arg("-leta_hamming");
+            } else {
+                cmd.arg(&lib);
+            }
+            cmd.arg(format!("-Wl,-rpath,{}", libdir.display()));
+            cmd.args(["-lpthread", "-lm"]);
+        }
+    }
+    if lang == Lang::Cpp17 {
+        cmd.arg("-pthread");
+    }
+    run_ok(&format!("compile {variant}"), &mut cmd);
+    assert!(exe.is_file(), "the compiler made no {}", exe.display());
+    exe
+}
+
+/// Runs a test program with `ETA_HAMMING_ISA` set to `isa` (or removed), and checks it
+/// reported success.
+fn run_program(what: &str, exe: &Path, isa: Option<&str>, wrapper: &[&str]) {
+    let mut cmd = match wrapper.split_first() {
+        Some((tool, args)) => {
+            let mut c = Command::new(tool);
+            c.args(args).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.env_remove("ETA_HAMMING_ISA")
+        .env("RUST_BACKTRACE", "1")
+        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    if let Some(isa) = isa {
+        cmd.env("ETA_HAMMING_ISA", isa);
+    }
+    let r = run_ok(what, &mut cmd);
+    assert!(
+        r.stdout.contains("checks passed under ISAs: scalar"),
+        "{what}: the program did not report its checks\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
+#[test]
+fn c11_against_the_staticlib() {
+    let exe = build("c11_static", Lang::C11, Link::Static, false);
+    run_program("test_c (static)", &exe, None, &[]);
+    // ETA_HAMMING_ISA read at first use: obeyed, or ignored and reported when unusable.
+    run_program("test_c (ETA_HAMMING_ISA=scalar)", &exe, Some("scalar"), &[]);
+    run_program("test_c (ETA_HAMMING_ISA=bogus)", &exe, Some("bogus"), &[]);
+}
+
+#[test]
+fn cpp17_against_the_staticlib() {
+    let exe = build("cpp17_static", Lang::Cpp17, Link::Static, false);
+    run_program("test_cpp (static)", &exe, None, &[]);
+}
+
+#[test]
+fn c11_against_the_cdylib() {
+    let exe = build("c11_shared", Lang::C11, Link::Shared, false);
+    if cfg!(target_os = "linux") {
+        // The program must load the shared library, not carry a static copy.
+        if let Ok(out) = Command::new("ldd").arg(&exe).output() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains(shared_lib_name()),
+                "test_c (shared) does not load {}:\n{text}",
+                shared_lib_name()
+            );
+        }
+    }
+    run_program("test_c (shared)", &exe, None, &[]);
+}
+
+#[test]
+fn c11_with_address_and_undefined_sanitizers() {
+    let exe = build("c11_asan_ubsan", Lang::C11, Link::Static, true);
+    run_program("test_c (asan+ubsan)", &exe, None, &[]);
+}
+
+#[test]
+fn cpp17_with_address_and_undefined_sanitizers() {
+    let exe = build("cpp17_asan_ubsan", Lang::Cpp17, Link::Static, true);
+    run_program("test_cpp (asan+ubsan)", &exe, None, &[]);
+}
+
+#[test]
+fn c11_under_valgrind() {
+    if Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        eprintln!("c_abi: NOTE: valgrind is not installed; skipping the valgrind run (CI runs it)");
+        return;
+    }
+    let exe = build("c11_valgrind", Lang::C11, Link::Static, false);
+    run_program(
+        "test_c (valgrind)",
+        &exe,
+        None,
+        &["valgrind", "--error-exitcode=1", "--leak-check=full"],
+    );
+}
+
+/// Every function the header declares is called by the C tests, so a new entry point cannot
+/// go untested from C unnoticed.
+#[test]
+fn every_header_function_is_exercised_by_the_c_tests() {
+    let header = std::fs::read_to_string(manifest_dir().join("include/eta_hamming.h"))
+        .expect("read include/eta_hamming.h");
+    let mut tests = String::new();
+    for f in ["suite.h", "test_c.c", "test_cpp.cpp"] {
+        tests += &std::fs::read_to_string(manifest_dir().join("c_tests").join(f))
+            .unwrap_or_else(|e| panic!("read c_tests/{f}: {e}"));
+    }
+    let mut declared = Vec::new();
+    for line in header.lines().filter(|l| !l.trim_start().starts_with('*')) {
+        // Declarations: `type eta_name(args...` (cbindgen puts the name and `(` on one line).
+        let Some(open) = line.find('(') else {
+            continue;
+        };
+        let name = line[..open].rsplit([' ', '*']).next().unwrap_or("");
+        if name.starts_with("eta_") && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            declared.push(name.to_owned());
+        }
+    }
+    assert!(
+        declared.len() >= 26,
+        "found only {declared:?} in the header"
+    );
+    let missing: Vec<_> = declared
+        .iter()
+        .filter(|name| !tests.contains(&format!("{name}(")))
+        .collect();
+    assert!(missing.is_empty(), "not called by c_tests/: {missing:?}");
+}
