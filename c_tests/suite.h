@@ -1109,6 +1109,65 @@ static void check_errors(size_t m) {
 /* ---------------------------------------------------------------------------------------------
  * The whole suite: metadata and ISA API once, then results and errors under every ISA. */
 
+/* The multi-threaded entry points: large enough that the library really splits the work (the
+ * history for few queries, the queries for per-query histories), equal to the reference, and
+ * the same errors as the single-threaded calls. Items repeat a small pool, so ties abound. */
+static void check_multithreaded(void) {
+    const size_t m = 64, L = 150000, K = 40, B = 3, BB = 4, LB = 40000;
+    uint64_t state = 99, pool[64];
+    for (size_t i = 0; i < 64; i++) pool[i] = ref_rng_next(&state);
+    uint64_t *items = words_new(L), *qs = words_new(BB);
+    for (size_t i = 0; i < L; i++) items[i] = pool[(i * 7919u + i / 5u) % 64u];
+    for (size_t b = 0; b < BB; b++) qs[b] = ref_rng_next(&state);
+    uint64_t *hist = words_new(L);
+    CHECK_STATUS(eta_history_from_fingerprints(items, L, m, hist, L), ETA_STATUS_OK);
+    uint32_t *idx = (uint32_t *)malloc(BB * K * 4), *iwant = (uint32_t *)malloc(BB * K * 4);
+    uint16_t *dist = (uint16_t *)malloc(BB * K * 2), *dwant = (uint16_t *)malloc(BB * K * 2);
+    uint32_t fl[4], fwant[4];
+    assert(idx && iwant && dist && dwant);
+    for (size_t b = 0; b < B; b++) ref_topk(qs + b, items, L, 1, K, iwant + b * K, dwant + b * K);
+    const size_t threads[] = {0, 1, 2, 5};
+    for (size_t t = 0; t < 4; t++) {
+        size_t filled = 0;
+        memset(idx, CANARY, B * K * 4);
+        CHECK_STATUS(eta_topk_shared_mt(qs, B, hist, L, L, m, K, idx, dist, &filled, threads[t]), ETA_STATUS_OK);
+        CHECK(filled == K);
+        CHECK_SAME_BYTES(idx, iwant, B * K * 4, "eta_topk_shared_mt indices");
+        CHECK_SAME_BYTES(dist, dwant, B * K * 2, "eta_topk_shared_mt distances");
+    }
+    /* Per-query: BB histories of capacity LB cut from the same items, lens LB, 0, 17, LB - 1. */
+    const uint32_t lens[4] = {(uint32_t)LB, 0, 17, (uint32_t)(LB - 1)};
+    uint64_t *hists = words_new(BB * LB);
+    for (size_t b = 0; b < BB; b++)
+        CHECK_STATUS(eta_history_from_fingerprints(items + b * 1000, LB, m, hists + b * LB, LB), ETA_STATUS_OK);
+    for (size_t b = 0; b < BB; b++)
+        fwant[b] = (uint32_t)ref_topk(qs + b, items + b * 1000, lens[b], 1, K, iwant + b * K, dwant + b * K);
+    for (size_t t = 0; t < 4; t++) {
+        memset(idx, CANARY, BB * K * 4);
+        CHECK_STATUS(eta_topk_batch_mt(qs, BB, hists, LB, LB, lens, m, K, idx, dist, fl, threads[t]), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(idx, iwant, BB * K * 4, "eta_topk_batch_mt indices");
+        CHECK_SAME_BYTES(dist, dwant, BB * K * 2, "eta_topk_batch_mt distances");
+        CHECK_SAME_BYTES(fl, fwant, sizeof fl, "eta_topk_batch_mt filled");
+    }
+    /* Errors are those of the single-threaded calls, and nothing is written. */
+    memset(idx, CANARY, BB * K * 4);
+    memcpy(iwant, idx, BB * K * 4);
+    CHECK_STATUS(eta_topk_shared_mt(qs, B, hist, L, L, m, 0, idx, dist, NULL, 4), ETA_STATUS_INVALID_K);
+    CHECK_STATUS(eta_topk_shared_mt(qs, B, hist, L, L - 1, m, K, idx, dist, NULL, 4), ETA_STATUS_STRIDE_TOO_SMALL);
+    const uint32_t bad[4] = {1, 2, (uint32_t)LB + 1, 3};
+    CHECK_STATUS(eta_topk_batch_mt(qs, BB, hists, LB, LB, bad, m, K, idx, dist, NULL, 4),
+                 ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+    CHECK_SAME_BYTES(idx, iwant, BB * K * 4, "outputs after rejected multi-threaded calls");
+    free(items);
+    free(qs);
+    free(hist);
+    free(hists);
+    free(idx);
+    free(iwant);
+    free(dist);
+    free(dwant);
+}
+
 static const size_t g_widths[] = {1, 8, 16, 17, 32, 33, 64, 65, 128, 4096};
 #define N_WIDTHS (sizeof g_widths / sizeof g_widths[0])
 
@@ -1135,6 +1194,7 @@ static void run_suite(const char *program) {
         strcat(ran, " ");
         strcat(ran, g_isa_names[isa]);
     }
+    check_multithreaded();
     eta_isa_reset();
     CHECK((uint32_t)eta_isa_current() == initial);
     printf("%s: eta-hamming %s: %lu checks passed under ISAs:%s (initial %s)\n", program, eta_version(),
