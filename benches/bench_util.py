@@ -88,6 +88,26 @@ def measure(fn, reps=5, min_sample_s=0.02, max_total_s=20.0):
     return min(samples), statistics.median(samples)
 
 
+def measure_interleaved(fns, reps=7, min_sample_s=0.02):
+    """Times several callables (a dict name -> fn) in alternation: each round takes one sample of
+    each, so a burst of load on a shared machine hits all of them alike. Returns
+    {name: (best, median)} seconds per call, as measure()."""
+    inner = {}
+    for name, fn in fns.items():
+        t = time.perf_counter()
+        fn()
+        first = time.perf_counter() - t
+        inner[name] = max(1, int(min_sample_s / max(first, 1e-7)))
+    samples = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            for _ in range(inner[name]):
+                fn()
+            samples[name].append((time.perf_counter() - t) / inner[name])
+    return {name: (min(s), statistics.median(s)) for name, s in samples.items()}
+
+
 def md_table(header, rows, align=None):
     """A Markdown table; `align` is a string of 'l'/'r' per column (default: first left)."""
     align = align or "l" + "r" * (len(header) - 1)
