@@ -177,8 +177,9 @@ fn widest_fingerprints_match_the_fma_chain() {
     run(&hasher, &emb, &engines, "m=4096");
 }
 
-/// The tile shapes of the SIMD kernels: embedding blocks of 4 (AVX-512, NEON) and 6 (AVX2),
-/// column panels of 64 (AVX-512, with 16/32/48-column tail panels) and 16 (AVX2, NEON), vectors
+/// The tile shapes of the SIMD kernels: embedding blocks of 4 (AVX-512, NEON), 6 (AVX2), 8 and
+/// 16 (AVX-512 when m <= 32 and m <= 16), column panels of 64 (AVX-512, with 16/32/48-column
+/// tail panels), 32 and 16 (AVX-512 for narrow m, AVX2, NEON), vectors
 /// of 4, 8 and 16 lanes, kernel calls of 256 embeddings. Every n around those blocks, every m
 /// around every vector and panel width, and d = 1.
 #[test]
@@ -194,15 +195,22 @@ fn tile_edges_match_the_fma_chain() {
         for &m in &bits {
             seed += 1;
             let hasher = SimHasher::from_seed(d, m, seed).unwrap();
-            for n in 0..=13 {
+            for n in 0..=18 {
                 let style = (n + m) % 4;
                 let emb: Vec<f32> = (0..n).flat_map(|_| embedding(&mut r, d, style)).collect();
                 run(&hasher, &emb, &engines, &format!("d={d} m={m} n={n}"));
             }
         }
     }
-    // Across kernel calls (256 embeddings each) and blocks of 4 and 6.
-    for &(d, m) in &[(3usize, 16usize), (1, 64), (7, 48), (2, 129)] {
+    // Across kernel calls (256 embeddings each) and blocks of 4, 6, 8 and 16.
+    for &(d, m) in &[
+        (3usize, 16usize),
+        (1, 64),
+        (7, 48),
+        (2, 129),
+        (4, 32),
+        (5, 9),
+    ] {
         seed += 1;
         let hasher = SimHasher::from_seed(d, m, seed).unwrap();
         for n in [255usize, 256, 257, 262, 263, 515] {
