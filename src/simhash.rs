@@ -99,6 +99,14 @@ const CHUNK: usize = 256;
 /// A SimHash encoder for embeddings of dimension `d` into `m`-bit fingerprints.
 ///
 /// Immutable once built, `Send + Sync`: one hasher may serve every thread at once.
+///
+/// Memory: the projection as given (`d * m` floats) and, when `m` is not a multiple of 16, a
+/// second copy whose rows are zero-padded to a multiple of 16 floats, which the SIMD kernels read
+/// so that they never need a partial vector load.
+///
+/// Inputs: `f32` embeddings ([`SimHasher::encode`] and friends), or bfloat16 and IEEE binary16
+/// embeddings as `u16` bit patterns (`encode_bf16*`, `encode_f16*`), widened exactly to `f32`
+/// ([`bf16_to_f32`], [`f16_to_f32`]) so that their fingerprints are those of the widened values.
 #[derive(Clone)]
 pub struct SimHasher {
     d: usize,

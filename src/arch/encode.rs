@@ -171,7 +171,7 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
         // Panels start at multiples of 16 columns, so a tile never straddles a word and its
         // word index is below `ceil(m / 64)` (a start column below the padded stride is below m).
         const {
-            assert!(R >= 1 && R <= 8 && C >= 1 && C <= 4);
+            assert!(R >= 1 && R <= 16 && C >= 1 && C <= 4);
             assert!(PAD_COLS.is_multiple_of(S::LANES) && (C * S::LANES).is_multiple_of(16));
             assert!(64_usize.is_multiple_of(C * S::LANES));
         };
@@ -200,17 +200,16 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
             // SAFETY: `x` holds `rows` embeddings of `d`, `o` holds `rows` fingerprints of
             // `words` words, `proj` satisfies its invariants, and the caller guarantees `S`.
             unsafe {
-                match rows {
-                    r if r == R => Self::panels::<R>(proj, x, o),
-                    1 => Self::panels::<1>(proj, x, o),
-                    2 if R > 2 => Self::panels::<2>(proj, x, o),
-                    3 if R > 3 => Self::panels::<3>(proj, x, o),
-                    4 if R > 4 => Self::panels::<4>(proj, x, o),
-                    5 if R > 5 => Self::panels::<5>(proj, x, o),
-                    6 if R > 6 => Self::panels::<6>(proj, x, o),
-                    7 if R > 7 => Self::panels::<7>(proj, x, o),
-                    _ => unreachable!("rows <= R <= 8"),
+                macro_rules! by_rows {
+                    ($($r:literal)*) => {
+                        match rows {
+                            r if r == R => Self::panels::<R>(proj, x, o),
+                            $($r if R > $r => Self::panels::<$r>(proj, x, o),)*
+                            _ => unreachable!("1 <= rows <= R"),
+                        }
+                    };
                 }
+                by_rows!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
             }
             i0 += rows;
         }

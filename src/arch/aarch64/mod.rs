@@ -1,5 +1,7 @@
 //! aarch64 kernels: NEON (Advanced SIMD, present on every aarch64 CPU).
 
+mod encode;
+
 use super::{scalar, Kernels, LaneKernels};
 use crate::dispatch::Isa;
 use crate::layout::Lane;
@@ -25,5 +27,5 @@ pub(crate) static NEON: Kernels = Kernels {
     u16: scalar_lanes::<u16>(),
     u32: scalar_lanes::<u32>(),
     u64: scalar_lanes::<u64>(),
-    encode: scalar::encode,
+    encode: encode::encode_neon,
 };

@@ -1,6 +1,7 @@
 //! SimHash kernels for AVX-512 and AVX2 + FMA: the generic tile code of [`crate::arch::encode`]
 //! instantiated with `__m512` (16 lanes, tiles of 4 embeddings x 64 outputs: 16 accumulators,
-//! 4 projection vectors, one broadcast; one tile fills one `u64` word) and `__m256` (8 lanes,
+//! 4 projection vectors, one broadcast; one tile fills one `u64` word; for `m <= 32` tiles of
+//! 8 x 32 or 16 x 16, so that there are still 16 independent chains) and `__m256` (8 lanes,
 //! tiles of 6 embeddings x 16 outputs: 12 accumulators, 2 projection vectors, one broadcast, in
 //! the 16 registers of AVX2).
 //!
@@ -168,7 +169,13 @@ pub(crate) unsafe fn encode_avx512(
     out: &mut [u64],
 ) {
     // SAFETY: AVX-512 F is enabled here, and the caller guarantees the shapes.
-    unsafe { Encoder::<Avx512, 4, 4>::encode(proj, emb, n, out) }
+    unsafe {
+        match proj.stride {
+            16 => Encoder::<Avx512, 16, 1>::encode(proj, emb, n, out),
+            32 => Encoder::<Avx512, 8, 2>::encode(proj, emb, n, out),
+            _ => Encoder::<Avx512, 4, 4>::encode(proj, emb, n, out),
+        }
+    }
 }
 
 /// The AVX2 + FMA encoder (see the module docs).
