@@ -35,6 +35,8 @@ pub mod dispatch;
 mod error;
 pub mod ffi;
 mod fingerprints;
+#[doc(hidden)]
+pub mod fpenv;
 mod layout;
 pub mod parallel;
 pub mod simhash;

@@ -340,6 +340,8 @@ impl SimHasher {
         let (d, m, lanes) = (self.d, self.bits(), self.layout.lanes());
         let words = m.div_ceil(64);
         let mut scratch = vec![0u64; CHUNK.min(n) * words];
+        // The contract's bits need round-to-nearest and subnormals, whatever the host set.
+        let _fp = crate::fpenv::StrictFp::enter();
         for start in (0..n).step_by(CHUNK) {
             let count = CHUNK.min(n - start);
             let chunk = emb.slice(start * d, count * d);

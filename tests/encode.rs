@@ -429,3 +429,43 @@ fn half_precision_into_variants_match() {
         }
     }
 }
+
+/// A host that set flush-to-zero, denormals-are-zero and round-toward-zero (as ML runtimes do
+/// for speed) still gets the contract's bits: the encoder runs in the default environment.
+#[test]
+fn hostile_floating_point_environment_does_not_change_the_bits() {
+    let engines = engines();
+    let (d, m) = (16, 64);
+    let hasher = SimHasher::from_seed(d, m, 17).unwrap();
+    // Subnormal partial sums: flushed to zero they would flip `s > 0`.
+    let emb: Vec<f32> = (0..64 * d)
+        .map(|i| {
+            if i % 3 == 0 {
+                1.0e-40
+            } else {
+                -1.0e-39 * ((i % 7) as f32)
+            }
+        })
+        .collect();
+    let mut rest = Vec::new();
+    for e in &engines {
+        rest.push(e.encode(&hasher, &emb).unwrap().as_bytes().to_vec());
+    }
+    let hostile: Vec<Vec<u8>> = eta_hamming::fpenv::with_hostile_fp_env(|| {
+        // Check the environment really is hostile: a subnormal product is flushed.
+        let tiny = std::hint::black_box(1.0e-30f32) * std::hint::black_box(1.0e-15f32);
+        assert_eq!(tiny, 0.0, "the hostile environment did not take effect");
+        engines
+            .iter()
+            .map(|e| e.encode(&hasher, &emb).unwrap().as_bytes().to_vec())
+            .collect()
+    });
+    assert_eq!(hostile, rest);
+    let want: Vec<Vec<bool>> = (0..64)
+        .map(|i| naive_simhash(hasher.projection(), d, m, &emb[i * d..][..d]))
+        .collect();
+    let fps = engines[0].encode(&hasher, &emb).unwrap();
+    for (i, w) in want.iter().enumerate() {
+        assert_eq!(bits_of(&fps.get(i), 64, m), *w);
+    }
+}
