@@ -28,8 +28,8 @@ static const char *const g_status_names[] = {
     "INVALID_K",    "LEN_EXCEEDS_CAPACITY", "STRIDE_TOO_SMALL", "SIZE_OVERFLOW",
     "HISTORY_TOO_LONG", "BUFFER_TOO_SHORT", "MISALIGNED",   "OVERLAP",
     "ID_OUT_OF_RANGE", "NON_FINITE_PROJECTION", "ISA_UNAVAILABLE", "UNKNOWN_ISA",
-    "INTERNAL"};
-#define N_STATUSES 17
+    "INTERNAL",     "OUT_OF_MEMORY"};
+#define N_STATUSES 18
 
 static const char *status_name(int s) {
     return s >= 0 && s < N_STATUSES ? g_status_names[s] : "(not a status)";
@@ -161,6 +161,7 @@ static void check_meta(void) {
     CHECK(ETA_STATUS_NULL_POINTER == 1);
     CHECK(ETA_STATUS_NON_FINITE_PROJECTION == 13);
     CHECK(ETA_STATUS_INTERNAL == 16);
+    CHECK(ETA_STATUS_OUT_OF_MEMORY == 17);
     CHECK(ETA_ISA_SCALAR == 0 && ETA_ISA_AVX2 == 1 && ETA_ISA_AVX512 == 2 && ETA_ISA_NEON == 3);
     CHECK(ETA_MAX_BITS == 4096);
     CHECK(ETA_EMPTY_INDEX == 0xFFFFFFFFu);
@@ -814,6 +815,8 @@ static void check_errors(size_t m) {
     EXPECT_NO_HASHER(eta_hasher_new_seeded(SIZE_MAX / 2 + 1, 4, 1, &out), ETA_STATUS_SIZE_OVERFLOW);
     /* d * m fits size_t, but d * m floats do not, or exceed PTRDIFF_MAX bytes. */
     EXPECT_NO_HASHER(eta_hasher_new_seeded(SIZE_MAX / 4 + 1, 1, 1, &out), ETA_STATUS_SIZE_OVERFLOW);
+    /* A size that fits but cannot be allocated (16 PiB) is an error, not an abort. */
+    EXPECT_NO_HASHER(eta_hasher_new_seeded((size_t)1 << 52, 1, 1, &out), ETA_STATUS_OUT_OF_MEMORY);
     EXPECT_NO_HASHER(eta_hasher_new_seeded((size_t)PTRDIFF_MAX / 4 + 1, 1, 1, &out),
                      ETA_STATUS_SIZE_OVERFLOW);
 

@@ -136,6 +136,10 @@ typedef enum {
    * A panic was caught at the C boundary (a library bug).
    */
   ETA_STATUS_INTERNAL = 16,
+  /**
+   * Memory for a hasher's projection could not be allocated.
+   */
+  ETA_STATUS_OUT_OF_MEMORY = 17,
 } eta_status;
 
 /**

@@ -92,6 +92,10 @@ pub enum Error {
     UnknownIsa,
     /// A panic was caught at the C boundary. This is a bug in the library; please report it.
     Internal,
+    /// An allocation the library needs (a hasher's projection) could not be made. Only the
+    /// allocations whose size the caller's arguments choose and that no caller buffer already
+    /// bounds report this; others abort like any Rust allocation failure.
+    OutOfMemory,
 }
 
 /// Status codes of the C ABI (`eta_status`). `ETA_STATUS_OK` is zero; every other value names
@@ -133,11 +137,13 @@ pub enum EtaStatus {
     UnknownIsa = 15,
     /// A panic was caught at the C boundary (a library bug).
     Internal = 16,
+    /// Memory for a hasher's projection could not be allocated.
+    OutOfMemory = 17,
 }
 
 impl EtaStatus {
     /// Every status, in code order (used by tests and the C message table).
-    pub(crate) const ALL: [EtaStatus; 17] = [
+    pub(crate) const ALL: [EtaStatus; 18] = [
         EtaStatus::Ok,
         EtaStatus::NullPointer,
         EtaStatus::InvalidBits,
@@ -155,6 +161,7 @@ impl EtaStatus {
         EtaStatus::IsaUnavailable,
         EtaStatus::UnknownIsa,
         EtaStatus::Internal,
+        EtaStatus::OutOfMemory,
     ];
 
     /// A static, NUL-terminated description of the status.
@@ -179,6 +186,7 @@ impl EtaStatus {
             EtaStatus::IsaUnavailable => c"the instruction set is not available on this CPU",
             EtaStatus::UnknownIsa => c"unknown instruction set",
             EtaStatus::Internal => c"internal error (a caught panic): please report this bug",
+            EtaStatus::OutOfMemory => c"out of memory",
         }
     }
 }
@@ -203,6 +211,7 @@ impl Error {
             Error::IsaUnavailable { .. } => EtaStatus::IsaUnavailable,
             Error::UnknownIsa => EtaStatus::UnknownIsa,
             Error::Internal => EtaStatus::Internal,
+            Error::OutOfMemory => EtaStatus::OutOfMemory,
         }
     }
 

@@ -83,7 +83,10 @@ pub fn projection_from_seed(d: usize, m: usize, seed: u64) -> Result<Vec<f32>> {
     if d == 0 {
         return Err(Error::InvalidDim);
     }
-    let mut p = vec![0.0f32; mul(d, m)?];
+    let n = mul(d, m)?;
+    let mut p = Vec::new();
+    p.try_reserve_exact(n).map_err(|_| Error::OutOfMemory)?;
+    p.resize(n, 0.0f32);
     let mut rng = SplitMix64::new(seed);
     for j in 0..m {
         for k in 0..d {
@@ -91,6 +94,15 @@ pub fn projection_from_seed(d: usize, m: usize, seed: u64) -> Result<Vec<f32>> {
         }
     }
     Ok(p)
+}
+
+/// `n` zeroed, aligned floats, or `Error::OutOfMemory` (a hasher's size is the caller's choice,
+/// so its allocation failing is an error, not an abort).
+fn floats(n: usize) -> Result<AVec<f32, ConstAlign<BUFFER_ALIGN>>> {
+    let mut v = AVec::new(BUFFER_ALIGN);
+    v.try_reserve_exact(n).map_err(|_| Error::OutOfMemory)?;
+    v.resize(n, 0.0);
+    Ok(v)
 }
 
 /// Embeddings hashed per kernel call; bounds the scratch buffer to `CHUNK * 64` words.
@@ -156,17 +168,21 @@ impl SimHasher {
             return Err(Error::NonFiniteProjection { position });
         }
         let stride = m.next_multiple_of(PAD_COLS);
-        let padded = (stride != m).then(|| {
-            let mut p = AVec::from_iter(BUFFER_ALIGN, core::iter::repeat_n(0.0f32, d * stride));
+        let padded = if stride != m {
+            let mut p = floats(mul(d, stride)?)?;
             for (dst, src) in p.chunks_exact_mut(stride).zip(proj.chunks_exact(m)) {
                 dst[..m].copy_from_slice(src);
             }
-            p
-        });
+            Some(p)
+        } else {
+            None
+        };
+        let mut copy = floats(needed)?;
+        copy.copy_from_slice(proj);
         Ok(SimHasher {
             d,
             layout,
-            proj: AVec::from_slice(BUFFER_ALIGN, proj),
+            proj: copy,
             padded,
         })
     }

@@ -349,7 +349,10 @@ fn run_program(what: &str, exe: &Path, isa: Option<&str>, wrapper: &[&str]) {
     cmd.env_remove("LD_LIBRARY_PATH")
         .env_remove("ETA_HAMMING_ISA")
         .env("RUST_BACKTRACE", "1")
-        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+        .env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:abort_on_error=1:allocator_may_return_null=1",
+        )
         .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
     if let Some(isa) = isa {
         cmd.env("ETA_HAMMING_ISA", isa);

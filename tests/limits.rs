@@ -135,3 +135,19 @@ fn scan_at_the_history_length_limit() {
     assert_eq!(top.indices(0), &[7, (len - 1) as u32, 0]);
     assert_eq!(top.distances(0), &[0, 0, 4]);
 }
+
+#[test]
+fn a_hasher_too_large_to_allocate_is_an_error_not_an_abort() {
+    // 2^52 floats (16 PiB) fit usize and isize but no address space.
+    assert_eq!(
+        SimHasher::from_seed(1 << 52, 1, 0).unwrap_err(),
+        Error::OutOfMemory
+    );
+    let mut out = std::ptr::null_mut();
+    // SAFETY: a valid out-pointer.
+    assert_eq!(
+        unsafe { ffi::eta_hasher_new_seeded(1 << 52, 1, 0, &mut out) },
+        EtaStatus::OutOfMemory
+    );
+    assert!(out.is_null());
+}
