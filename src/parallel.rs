@@ -21,7 +21,8 @@ use std::thread;
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
-use crate::layout::{mul, EMPTY_DISTANCE, EMPTY_INDEX};
+use crate::layout::{EMPTY_DISTANCE, EMPTY_INDEX};
+use crate::topk::{check_topk_batch, check_topk_shared};
 
 /// A history range's start and its top-K rows (indices relative to the range).
 type Partial = (usize, Vec<u32>, Vec<u16>);
@@ -62,20 +63,7 @@ impl Engine {
             return self.topk_shared(queries, history, k, idx, dist);
         }
         // Validate everything once, up front, so that no thread can fail after another wrote.
-        if k == 0 {
-            return Err(Error::InvalidK);
-        }
-        if queries.layout() != history.layout() {
-            return Err(Error::InvalidBits {
-                m: history.layout().bits(),
-            });
-        }
-        let needed = mul(b, k)?;
-        for (what, got) in [("indices", idx.len()), ("distances", dist.len())] {
-            if got < needed {
-                return Err(Error::BufferTooShort { what, needed, got });
-            }
-        }
+        let needed = check_topk_shared(queries, history, k, idx, dist)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
         if b >= t {
             split_queries(t, b, k, idx, dist, None, |range, ri, rd, _| {
@@ -104,36 +92,7 @@ impl Engine {
         if t == 1 {
             return self.topk_batch(queries, histories, k, idx, dist, filled);
         }
-        if k == 0 {
-            return Err(Error::InvalidK);
-        }
-        if queries.layout() != histories.layout() {
-            return Err(Error::InvalidBits {
-                m: histories.layout().bits(),
-            });
-        }
-        if histories.count() != b {
-            let got = histories.count();
-            return Err(Error::BufferTooShort {
-                what: "histories (one per query)",
-                needed: b,
-                got,
-            });
-        }
-        let needed = mul(b, k)?;
-        for (what, got, need) in [
-            ("indices", idx.len(), needed),
-            ("distances", dist.len(), needed),
-            ("filled", filled.len(), b),
-        ] {
-            if got < need {
-                return Err(Error::BufferTooShort {
-                    what,
-                    needed: need,
-                    got,
-                });
-            }
-        }
+        let needed = check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
         split_queries(
             t,

@@ -80,6 +80,45 @@ fn check_batch_count(queries: FingerprintsRef<'_>, histories: HistoryBatchRef<'_
     Ok(())
 }
 
+/// Every check of a shared top-K call, before anything is written: returns `B * k`.
+pub(crate) fn check_topk_shared(
+    queries: FingerprintsRef<'_>,
+    history: HistoryRef<'_>,
+    k: usize,
+    idx: &[u32],
+    dist: &[u16],
+) -> Result<usize> {
+    if k == 0 {
+        return Err(Error::InvalidK);
+    }
+    same_bits(queries.layout(), history.layout())?;
+    let needed = mul(queries.len(), k)?;
+    check_out("indices", needed, idx.len())?;
+    check_out("distances", needed, dist.len())?;
+    Ok(needed)
+}
+
+/// Every check of a per-query top-K call, before anything is written: returns `B * k`.
+pub(crate) fn check_topk_batch(
+    queries: FingerprintsRef<'_>,
+    histories: HistoryBatchRef<'_>,
+    k: usize,
+    idx: &[u32],
+    dist: &[u16],
+    filled: &[u32],
+) -> Result<usize> {
+    if k == 0 {
+        return Err(Error::InvalidK);
+    }
+    same_bits(queries.layout(), histories.layout())?;
+    check_batch_count(queries, histories)?;
+    let needed = mul(queries.len(), k)?;
+    check_out("indices", needed, idx.len())?;
+    check_out("distances", needed, dist.len())?;
+    check_out("filled", queries.len(), filled.len())?;
+    Ok(needed)
+}
+
 impl Engine {
     /// The `k` nearest items of `history` for every query: query `b`'s `j`-th result at
     /// `idx[b * k + j]`, `dist[b * k + j]`. Returns the number of filled slots per query,
@@ -93,13 +132,7 @@ impl Engine {
         idx: &mut [u32],
         dist: &mut [u16],
     ) -> Result<usize> {
-        if k == 0 {
-            return Err(Error::InvalidK);
-        }
-        same_bits(queries.layout(), history.layout())?;
-        let needed = mul(queries.len(), k)?;
-        check_out("indices", needed, idx.len())?;
-        check_out("distances", needed, dist.len())?;
+        check_topk_shared(queries, history, k, idx, dist)?;
         let filled = k.min(history.len());
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
@@ -124,15 +157,7 @@ impl Engine {
         dist: &mut [u16],
         filled: &mut [u32],
     ) -> Result<()> {
-        if k == 0 {
-            return Err(Error::InvalidK);
-        }
-        same_bits(queries.layout(), histories.layout())?;
-        check_batch_count(queries, histories)?;
-        let needed = mul(queries.len(), k)?;
-        check_out("indices", needed, idx.len())?;
-        check_out("distances", needed, dist.len())?;
-        check_out("filled", queries.len(), filled.len())?;
+        check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = batch_args::<T>(queries, histories);
