@@ -496,6 +496,18 @@ fn scan_spans(
     }))
 }
 
+/// Lanes a history of `l` items at `stride` spans, after its shape checks.
+fn one_history(lanes: usize, l: usize, stride: usize) -> Result<usize> {
+    check_history_shape(l, stride)?;
+    history_span(lanes, l, stride)
+}
+
+/// Lanes `b` histories of capacity `l` at `stride` span, after their shape checks.
+fn histories_of(lanes: usize, b: usize, l: usize, stride: usize) -> Result<usize> {
+    check_history_shape(l, stride)?;
+    batch_span(lanes, b, l, stride)
+}
+
 /// `lens` checked against `cap`, read only after its pointer is checked.
 ///
 /// # Safety
@@ -597,8 +609,7 @@ unsafe fn topk_shared_on(
             return Err(Error::InvalidK);
         }
         let s = scan_spans(m, queries, b, history, |lanes| {
-            check_history_shape(l, stride)?;
-            history_span(lanes, l, stride)
+            one_history(lanes, l, stride)
         })?;
         let n = mul(b, k)?;
         let oi = span("out_idx", out_idx, n)?;
@@ -722,8 +733,7 @@ unsafe fn topk_batch_on(
             return Err(Error::InvalidK);
         }
         let s = scan_spans(m, queries, b, histories, |lanes| {
-            check_history_shape(l, stride)?;
-            batch_span(lanes, b, l, stride)
+            histories_of(lanes, b, l, stride)
         })?;
         let n = mul(b, k)?;
         let oi = span("out_idx", out_idx, n)?;
@@ -789,8 +799,7 @@ pub unsafe extern "C" fn eta_distances_shared(
 ) -> EtaStatus {
     boundary(|| {
         let s = scan_spans(m, queries, b, history, |lanes| {
-            check_history_shape(l, stride)?;
-            history_span(lanes, l, stride)
+            one_history(lanes, l, stride)
         })?;
         let o = span("out", out, mul(b, l)?)?;
         no_overlap(&[o], &[s.queries, s.history])?;
@@ -827,8 +836,7 @@ pub unsafe extern "C" fn eta_distances_batch(
 ) -> EtaStatus {
     boundary(|| {
         let s = scan_spans(m, queries, b, histories, |lanes| {
-            check_history_shape(l, stride)?;
-            batch_span(lanes, b, l, stride)
+            histories_of(lanes, b, l, stride)
         })?;
         let o = span("out", out, mul(b, l)?)?;
         // SAFETY: `lens` readable for `b` values by the caller's contract.
@@ -868,8 +876,7 @@ pub unsafe extern "C" fn eta_history_from_fingerprints(
 ) -> EtaStatus {
     boundary(|| {
         let s = scan_spans(m, fps, l, out.cast_const(), |lanes| {
-            check_history_shape(l, stride)?;
-            history_span(lanes, l, stride)
+            one_history(lanes, l, stride)
         })?;
         no_overlap(&[s.history], &[s.queries])?;
         with_lane_type!(s.layout, T => {
@@ -903,8 +910,7 @@ pub unsafe extern "C" fn eta_history_gather(
 ) -> EtaStatus {
     boundary(|| {
         let s = scan_spans(m, table, table_len, out.cast_const(), |lanes| {
-            check_history_shape(l, stride)?;
-            history_span(lanes, l, stride)
+            one_history(lanes, l, stride)
         })?;
         let is = span("ids", ids, l)?;
         no_overlap(&[s.history], &[s.queries, is])?;
