@@ -123,19 +123,16 @@ unsafe fn distances<V: Vector, const QB: usize, const W: usize>(
 ) -> [V; QB] {
     let lanes = if W > 0 { W } else { lanes };
     // SAFETY: for the whole body, the caller guarantees the rows and the queries are readable.
+    // (Plain loops, no closures: closures and `array::from_fn` are not inlined into the
+    // `#[target_feature]` context, which would turn every intrinsic into a call.)
     unsafe {
-        let row = |w: usize| {
-            let p = hist.add(w * stride + i);
-            match partial {
-                None => V::load(p),
-                Some(n) => V::load_partial(p, n),
-            }
-        };
-        let h = row(0);
-        let mut d: [V; QB] =
-            core::array::from_fn(|j| V::xor_popcnt(h, V::splat(*q.add(j * lanes))));
+        let h = load_row::<V>(hist, i, partial);
+        let mut d = [h; QB];
+        for (j, dj) in d.iter_mut().enumerate() {
+            *dj = V::xor_popcnt(h, V::splat(*q.add(j * lanes)));
+        }
         for w in 1..lanes {
-            let h = row(w);
+            let h = load_row::<V>(hist.add(w * stride), i, partial);
             for (j, dj) in d.iter_mut().enumerate() {
                 *dj = V::add(*dj, V::xor_popcnt(h, V::splat(*q.add(j * lanes + w))));
             }
@@ -144,19 +141,55 @@ unsafe fn distances<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
-/// Feeds the survivors (`mask`) of distances `d` for items `base..` to `top`, and refreshes the
-/// threshold vector.
+/// Items `i..i + N` of one lane row, or the first `n` of them.
+///
+/// # Safety
+/// `row + i .. + N` (or `+ n`) readable.
 #[inline(always)]
-unsafe fn offer<V: Vector>(top: &mut Topk<'_>, thr: &mut V, d: V, base: usize, mask: u64) {
-    let mut buf = [0u16; MAX_VECTOR_ITEMS];
-    // SAFETY: `buf` holds 64 >= N distances.
-    unsafe { V::store_u16(d, buf.as_mut_ptr()) };
-    top.take(&buf, base, mask);
-    // SAFETY: the instruction set is available (we run inside its entry point).
-    *thr = unsafe { V::splat_dist(top.thr) };
+unsafe fn load_row<V: Vector>(row: *const V::Lane, i: usize, partial: Option<usize>) -> V {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        match partial {
+            None => V::load(row.add(i)),
+            Some(n) => V::load_partial(row.add(i), n),
+        }
+    }
 }
 
-/// Scans items `t0..t1` of one history for `QB` queries, feeding their top-K states.
+/// Feeds the survivors (`mask`) of distances `d` for items `base..` to `top`, and refreshes the
+/// filter vector. Kept out of line: survivors are rare once the threshold has settled, and the
+/// scan loop stays small.
+#[inline(never)]
+#[cold]
+fn offer(top: &mut Topk<'_>, d: &[u16; MAX_VECTOR_ITEMS], base: usize, mask: u64) -> u32 {
+    top.take(d, base, mask);
+    top.filter()
+}
+
+/// Handles the survivors of one step for `QB` queries (`masks[j]` of `d[j]`).
+#[inline(always)]
+unsafe fn offer_all<V: Vector, const QB: usize>(
+    tops: &mut [Topk<'_>; QB],
+    thr: &mut [V; QB],
+    d: &[V; QB],
+    masks: &[u64; QB],
+    base: usize,
+) {
+    let mut buf = [0u16; MAX_VECTOR_ITEMS];
+    for j in 0..QB {
+        if masks[j] != 0 {
+            // SAFETY: `buf` holds 64 >= N distances; the instruction set is available (we run
+            // inside its entry point).
+            unsafe {
+                V::store_u16(d[j], buf.as_mut_ptr());
+                thr[j] = V::splat_dist(offer(&mut tops[j], &buf, base, masks[j]));
+            }
+        }
+    }
+}
+
+/// Scans items `t0..t1` of one history for `QB` queries, feeding their top-K states: per step,
+/// `QB` vector compares against the filters, OR-ed into one branch.
 ///
 /// # Safety
 /// As [`distances`], for every item in `t0..t1`; `t1 < 2^32`.
@@ -170,18 +203,24 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     t1: usize,
     tops: &mut [Topk<'_>; QB],
 ) {
-    // SAFETY: for the whole body, the caller guarantees the items `t0..t1` of every row are readable;
-    // we run inside the instruction set's entry point.
+    // SAFETY: for the whole body, the caller guarantees the items `t0..t1` of every row are
+    // readable; we run inside the instruction set's entry point.
     unsafe {
-        let mut thr: [V; QB] = core::array::from_fn(|j| V::splat_dist(tops[j].thr));
+        let mut thr = [V::splat_dist(0); QB];
+        for (t, top) in thr.iter_mut().zip(tops.iter()) {
+            *t = V::splat_dist(top.filter());
+        }
         let mut i = t0;
         while i + V::N <= t1 {
             let d = distances::<V, QB, W>(q, lanes, hist, stride, i, None);
+            let mut masks = [0u64; QB];
+            let mut any = 0;
             for j in 0..QB {
-                let mask = V::lt_mask(d[j], thr[j]);
-                if mask != 0 {
-                    offer(&mut tops[j], &mut thr[j], d[j], i, mask);
-                }
+                masks[j] = V::lt_mask(d[j], thr[j]);
+                any |= masks[j];
+            }
+            if any != 0 {
+                offer_all(tops, &mut thr, &d, &masks, i);
             }
             i += V::N;
         }
@@ -189,13 +228,63 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
             let n = t1 - i;
             let d = distances::<V, QB, W>(q, lanes, hist, stride, i, Some(n));
             let valid = (1u64 << n) - 1;
+            let mut masks = [0u64; QB];
             for j in 0..QB {
-                let mask = V::lt_mask(d[j], thr[j]) & valid;
-                if mask != 0 {
-                    offer(&mut tops[j], &mut thr[j], d[j], i, mask);
-                }
+                masks[j] = V::lt_mask(d[j], thr[j]) & valid;
+            }
+            offer_all(tops, &mut thr, &d, &masks, i);
+        }
+    }
+}
+
+/// Items of the dense pre-pass ([`seed`]).
+pub(crate) const SEED_ITEMS: usize = 2048;
+
+/// `#{x in d : x <= t}` (a loop the compiler vectorises).
+#[inline(always)]
+fn count_le(d: &[u16], t: u16) -> usize {
+    let mut c = 0u32;
+    for &x in d {
+        c += u32::from(x <= t);
+    }
+    c as usize
+}
+
+/// The dense pre-pass: distances of the first `p` items (`k <= p <= SEED_ITEMS`) for `QB`
+/// queries into `buf`, then per query the exact `k`-th smallest of them, `t*`, by binary search
+/// over the distance values with vectorised counts; `t*` caps the query's filter
+/// ([`Topk::set_cap`]). Without it, the running threshold starts at "everything" and falls
+/// slowly, and the first few hundred items each cost a survivor; with it, only the items that
+/// end in the prefix's top-K (and later improvements) survive.
+///
+/// # Safety
+/// As [`scan`] for items `0..p`; `buf` holds `QB * SEED_ITEMS` distances.
+#[inline(always)]
+unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
+    q: *const V::Lane,
+    lanes: usize,
+    hist: *const V::Lane,
+    stride: usize,
+    p: usize,
+    maxd: usize,
+    tops: &mut [Topk<'_>; QB],
+    buf: &mut [u16],
+) {
+    let k = tops[0].k();
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `SEED_ITEMS >= p`.
+    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, p, buf.as_mut_ptr(), SEED_ITEMS) };
+    for (j, top) in tops.iter_mut().enumerate() {
+        let d = &buf[j * SEED_ITEMS..][..p];
+        let (mut lo, mut hi) = (0usize, maxd);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if count_le(d, mid as u16) >= k {
+                hi = mid;
+            } else {
+                lo = mid + 1;
             }
         }
+        top.set_cap(lo as u32);
     }
 }
 
@@ -236,10 +325,18 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     }
     let tile = tile_items::<V::Lane>(lanes);
     let group = if len <= tile { QB } else { GROUP };
-    let mut scratch = Scratch::new(group.min(a.nq), k, len, max_distance::<V::Lane>(lanes));
+    let maxd = max_distance::<V::Lane>(lanes);
+    let mut scratch = Scratch::new(group.min(a.nq), k, len, maxd);
     let mut tops = scratch.states();
     let kept = k.min(len);
     let hist = a.hist.as_ptr();
+    // The dense pre-pass pays off when its prefix holds at least `k` items.
+    let p = len.min(SEED_ITEMS);
+    let mut seed_buf = if p >= k {
+        vec![0u16; QB * SEED_ITEMS]
+    } else {
+        Vec::new()
+    };
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
         let full = gq / QB * QB;
@@ -252,14 +349,23 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 let block: &mut [Topk<'_>; QB] = block.try_into().expect("QB states");
                 let q = a.q[(g0 + bi * QB) * lanes..].as_ptr();
                 // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
-                unsafe { scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block) };
+                unsafe {
+                    if t0 == 0 && p >= k {
+                        seed::<V, QB, W>(q, lanes, hist, a.stride, p, maxd, block, &mut seed_buf);
+                    }
+                    scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
+                }
             }
             for (si, top) in singles.iter_mut().enumerate() {
                 let q = a.q[(g0 + full + si) * lanes..].as_ptr();
+                let top = core::array::from_mut(top);
                 // SAFETY: as above, one query.
                 unsafe {
-                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, core::array::from_mut(top))
-                };
+                    if t0 == 0 && p >= k {
+                        seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
+                    }
+                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
+                }
             }
         }
         for (j, top) in tops.iter_mut().enumerate() {
@@ -303,8 +409,14 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     if a.cap == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
         return;
     }
-    let mut scratch = Scratch::new(1, k, a.cap, max_distance::<V::Lane>(lanes));
+    let maxd = max_distance::<V::Lane>(lanes);
+    let mut scratch = Scratch::new(1, k, a.cap, maxd);
     let mut tops = scratch.states();
+    let mut seed_buf = if a.cap >= k {
+        vec![0u16; SEED_ITEMS]
+    } else {
+        Vec::new()
+    };
     let top: &mut [Topk<'_>; 1] = (&mut tops[..1]).try_into().expect("one state");
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
@@ -314,8 +426,14 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         top[0].reset();
         let q = a.q[b * lanes..].as_ptr();
         let hist = a.hists[b * lanes * a.stride..].as_ptr();
+        let p = len.min(SEED_ITEMS);
         // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
-        unsafe { scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top) };
+        unsafe {
+            if p >= k {
+                seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
+            }
+            scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
+        }
         let kept = k.min(len);
         top[0].finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
     }

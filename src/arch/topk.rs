@@ -67,6 +67,7 @@ impl Scratch {
                 cnt,
                 n: 0,
                 thr: bins as u32,
+                cap: bins as u32,
                 c_lt: 0,
                 k,
                 limit,
@@ -81,7 +82,9 @@ pub(crate) struct Topk<'a> {
     cnt: &'a mut [u32],
     n: usize,
     /// Candidates need a distance `< thr`.
-    pub(crate) thr: u32,
+    thr: u32,
+    /// An upper bound on the final threshold plus one, from a pre-pass ([`Topk::set_cap`]).
+    cap: u32,
     c_lt: usize,
     k: usize,
     limit: usize,
@@ -94,13 +97,36 @@ impl Topk<'_> {
         self.cnt.fill(0);
         self.n = 0;
         self.thr = self.cnt.len() as u32;
+        self.cap = self.thr;
         self.c_lt = 0;
     }
 
-    /// Offers the items `base + j` for every set bit `j` of `mask` (ascending), whose distances
-    /// are `d[j]`. `mask` holds at most [`MAX_VECTOR_ITEMS`] bits; indices fit `u32`.
+    /// `K`.
+    #[inline(always)]
+    pub(crate) fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The vector filter: an item can only enter the top-K with a distance `< filter()`.
+    #[inline(always)]
+    pub(crate) fn filter(&self) -> u32 {
+        self.thr.min(self.cap)
+    }
+
+    /// Declares (before any item is offered) that at least `K` items of this history have a
+    /// distance `<= t`, so no item of distance `> t` can be among the best `K`: the filter drops
+    /// them from the start. Items below the cap still all reach [`Topk::take`], in index order,
+    /// so `cnt` stays exact below the threshold and the result is unchanged.
     #[inline]
-    pub(crate) fn take(&mut self, d: &[u16; MAX_VECTOR_ITEMS], base: usize, mut mask: u64) {
+    pub(crate) fn set_cap(&mut self, t: u32) {
+        self.cap = self.cap.min(t + 1);
+    }
+
+    /// Offers the items `base + j` for every set bit `j` of `mask` (ascending), whose distances
+    /// are `d[j]` (each `< filter()` when the mask was made). `mask` holds at most
+    /// [`MAX_VECTOR_ITEMS`] bits, all below `d.len()`; indices fit `u32`.
+    #[inline]
+    pub(crate) fn take(&mut self, d: &[u16], base: usize, mut mask: u64) {
         while mask != 0 {
             let j = mask.trailing_zeros() as usize;
             mask &= mask - 1;
@@ -201,7 +227,7 @@ mod tests {
             d[..part.len()].copy_from_slice(part);
             let mut mask = 0u64;
             for (j, &x) in part.iter().enumerate() {
-                mask |= u64::from(u32::from(x) < t.thr) << j;
+                mask |= u64::from(u32::from(x) < t.filter()) << j;
             }
             t.take(&d, c * chunk, mask);
         }
