@@ -88,6 +88,34 @@ pub(crate) trait Vector: Copy {
     /// # Safety
     /// `out..out + N` writable.
     unsafe fn store_u16(d: Self, out: *mut u16);
+
+    /// Appends the key `(d[j] << 32) | (base + j)` of every set bit `j` of `mask`, in order, at
+    /// `out`, and returns how many. May write up to 8 slots past the last key (full-width
+    /// compress-stores). The default is a bit loop; AVX-512 compresses (`vpcompressq`).
+    ///
+    /// # Safety
+    /// `out .. out + popcount(mask) + 8` writable; `base + N < 2^32`.
+    #[inline(always)]
+    unsafe fn compress_keys(d: Self, base: usize, mut mask: u64, out: *mut u64) -> usize {
+        if mask == 0 {
+            return 0;
+        }
+        let mut buf = [0u16; MAX_VECTOR_ITEMS];
+        // SAFETY: `buf` holds 64 >= N distances; the caller guarantees `out`.
+        unsafe { Self::store_u16(d, buf.as_mut_ptr()) };
+        let mut n = 0;
+        while mask != 0 {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            // SAFETY: at most popcount(mask) keys are written.
+            unsafe {
+                out.add(n)
+                    .write((u64::from(buf[j]) << 32) | (base + j) as u64)
+            };
+            n += 1;
+        }
+        n
+    }
 }
 
 /// Bytes of history (all rows of a tile) scanned by a group of queries before the next tile.
@@ -237,6 +265,109 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
+/// The branch-free pass for short histories: for each of `QB` queries with a cap `caps[j]`
+/// (a distance that at least `K` items reach, or any cap with a fallback), appends every item of
+/// items `0..len` with distance `< caps[j]` as a key to its top-K buffer
+/// ([`Vector::compress_keys`]), with no per-survivor branch. Returns per query whether the keys
+/// decide the result ([`Topk::load_keys`]); a query whose buffer overflows (too loose a cap)
+/// stops collecting and reports `false`, to be redone by [`scan`] on a fresh state.
+///
+/// # Safety
+/// As [`scan`] for `0..len`; every state fresh.
+#[inline(always)]
+unsafe fn collect<V: Vector, const QB: usize, const W: usize>(
+    q: *const V::Lane,
+    lanes: usize,
+    hist: *const V::Lane,
+    stride: usize,
+    len: usize,
+    caps: &[u32; QB],
+    tops: &mut [Topk<'_>; QB],
+) -> [bool; QB] {
+    // SAFETY: for the whole body, the caller guarantees the items `0..len` of every row are
+    // readable; each `out[j]` has `collect_limit() + KEY_SLACK` writable keys, and a query stops
+    // appending once it passes its limit; we run inside the instruction set's entry point.
+    unsafe {
+        let mut cv = [V::splat_dist(0); QB];
+        let mut out = [core::ptr::null_mut::<u64>(); QB];
+        let mut n = [0usize; QB];
+        let mut ok = [true; QB];
+        let mut limit = usize::MAX;
+        for j in 0..QB {
+            cv[j] = V::splat_dist(caps[j]);
+            out[j] = tops[j].keys_ptr();
+            limit = limit.min(tops[j].collect_limit());
+        }
+        let mut i = 0;
+        while i < len {
+            let part = len - i;
+            let (d, valid) = if part >= V::N {
+                (
+                    distances::<V, QB, W>(q, lanes, hist, stride, i, None),
+                    u64::MAX,
+                )
+            } else {
+                let d = distances::<V, QB, W>(q, lanes, hist, stride, i, Some(part));
+                (d, (1u64 << part) - 1)
+            };
+            let mut over = false;
+            for j in 0..QB {
+                let mask = V::lt_mask(d[j], cv[j]) & valid;
+                n[j] += V::compress_keys(d[j], i, mask, out[j].add(n[j]));
+                over |= n[j] > limit;
+            }
+            if over {
+                for j in 0..QB {
+                    if n[j] > limit {
+                        ok[j] = false;
+                        n[j] = 0;
+                        cv[j] = V::splat_dist(0);
+                    }
+                }
+            }
+            i += V::N;
+        }
+        for j in 0..QB {
+            ok[j] = ok[j] && tops[j].load_keys(n[j], len);
+        }
+        ok
+    }
+}
+
+/// [`collect`] with each query's seeded cap (its filter), then [`scan`] on a fresh state (cap
+/// kept) for any query whose collect overflowed (many ties under the cap).
+///
+/// # Safety
+/// As [`collect`].
+#[inline(always)]
+unsafe fn collect_or_scan<V: Vector, const QB: usize, const W: usize>(
+    q: *const V::Lane,
+    lanes: usize,
+    hist: *const V::Lane,
+    stride: usize,
+    len: usize,
+    tops: &mut [Topk<'_>; QB],
+) {
+    let mut caps = [0u32; QB];
+    for (c, top) in caps.iter_mut().zip(tops.iter()) {
+        *c = top.filter();
+    }
+    // SAFETY: forwarded from the caller.
+    let ok = unsafe { collect::<V, QB, W>(q, lanes, hist, stride, len, &caps, tops) };
+    for j in 0..QB {
+        if !ok[j] {
+            let top = &mut tops[j];
+            top.reset();
+            top.set_cap(caps[j].saturating_sub(1));
+            // SAFETY: as above, query `j` alone.
+            unsafe {
+                let qj = q.add(j * lanes);
+                scan::<V, 1, W>(qj, lanes, hist, stride, 0, len, core::array::from_mut(top));
+            }
+        }
+    }
+}
+
 /// Items of the dense pre-pass ([`seed`]).
 pub(crate) const SEED_ITEMS: usize = 2048;
 
@@ -258,7 +389,7 @@ fn count_le(d: &[u16], t: u16) -> usize {
 /// end in the prefix's top-K (and later improvements) survive.
 ///
 /// # Safety
-/// As [`scan`] for items `0..p`; `buf` holds `QB * SEED_ITEMS` distances.
+/// As [`scan`] for items `0..p`; `buf` holds `QB * p` distances.
 #[inline(always)]
 unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
     q: *const V::Lane,
@@ -271,10 +402,11 @@ unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
     buf: &mut [u16],
 ) {
     let k = tops[0].k();
-    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `SEED_ITEMS >= p`.
-    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, p, buf.as_mut_ptr(), SEED_ITEMS) };
+    let buf = &mut buf[..QB * p];
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `p`.
+    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, p, buf.as_mut_ptr(), p) };
     for (j, top) in tops.iter_mut().enumerate() {
-        let d = &buf[j * SEED_ITEMS..][..p];
+        let d = &buf[j * p..][..p];
         let (mut lo, mut hi) = (0usize, maxd);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -333,10 +465,13 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     // The dense pre-pass pays off when its prefix holds at least `k` items.
     let p = len.min(SEED_ITEMS);
     let mut seed_buf = if p >= k {
-        vec![0u16; QB * SEED_ITEMS]
+        vec![0u16; QB.min(a.nq) * p]
     } else {
         Vec::new()
     };
+    // A short history (one tile, all in the pre-pass): the seed's cap is exact for the whole
+    // history, so the branch-free collect pass decides it.
+    let short = p == len && p >= k && len <= tile;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
         let full = gq / QB * QB;
@@ -353,7 +488,11 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                     if t0 == 0 && p >= k {
                         seed::<V, QB, W>(q, lanes, hist, a.stride, p, maxd, block, &mut seed_buf);
                     }
-                    scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
+                    if short {
+                        collect_or_scan::<V, QB, W>(q, lanes, hist, a.stride, len, block);
+                    } else {
+                        scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
+                    }
                 }
             }
             for (si, top) in singles.iter_mut().enumerate() {
@@ -364,7 +503,11 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                     if t0 == 0 && p >= k {
                         seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
                     }
-                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
+                    if short {
+                        collect_or_scan::<V, 1, W>(q, lanes, hist, a.stride, len, top);
+                    } else {
+                        scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
+                    }
                 }
             }
         }
@@ -413,11 +556,12 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     let mut scratch = Scratch::new(1, k, a.cap, maxd);
     let mut tops = scratch.states();
     let mut seed_buf = if a.cap >= k {
-        vec![0u16; SEED_ITEMS]
+        vec![0u16; a.cap.min(SEED_ITEMS)]
     } else {
         Vec::new()
     };
     let top: &mut [Topk<'_>; 1] = (&mut tops[..1]).try_into().expect("one state");
+    let mut hint: Option<u32> = None;
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
         if len == 0 {
@@ -429,11 +573,29 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         let p = len.min(SEED_ITEMS);
         // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
         unsafe {
-            if p >= k {
-                seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
+            // Short history: try the branch-free collect with the previous query's K-th
+            // distance (+1) as the cap; it verifies itself (at least K items under the cap).
+            let mut done = false;
+            if p == len && p >= k {
+                if let Some(h) = hint {
+                    done = collect::<V, 1, W>(q, lanes, hist, a.stride, len, &[h + 2], top)[0];
+                    if !done {
+                        top[0].reset();
+                    }
+                }
             }
-            scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
+            if !done {
+                if p >= k {
+                    seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
+                }
+                if p == len && p >= k {
+                    collect_or_scan::<V, 1, W>(q, lanes, hist, a.stride, len, top);
+                } else {
+                    scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
+                }
+            }
         }
+        hint = top[0].kth_distance();
         let kept = k.min(len);
         top[0].finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
     }
