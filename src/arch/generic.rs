@@ -89,32 +89,30 @@ pub(crate) trait Vector: Copy {
     /// `out..out + N` writable.
     unsafe fn store_u16(d: Self, out: *mut u16);
 
-    /// Appends the key `(d[j] << 32) | (base + j)` of every set bit `j` of `mask`, in order, at
-    /// `out`, and returns how many. May write up to 8 slots past the last key (full-width
-    /// compress-stores). The default is a bit loop; AVX-512 compresses (`vpcompressq`).
+    /// How many of the `n` distances at `d` are `<= t` (`n` a multiple of 64). Lives in this
+    /// trait only to be compiled per instruction set; the lane type plays no part.
     ///
     /// # Safety
-    /// `out .. out + popcount(mask) + 8` writable; `base + N < 2^32`.
+    /// `d..d + n` readable.
     #[inline(always)]
-    unsafe fn compress_keys(d: Self, base: usize, mut mask: u64, out: *mut u64) -> usize {
-        if mask == 0 {
-            return 0;
+    unsafe fn count_le_u16(d: *const u16, n: usize, t: u16) -> usize {
+        // SAFETY: the caller guarantees `n` readable distances.
+        let d = unsafe { core::slice::from_raw_parts(d, n) };
+        count_le(d, t)
+    }
+
+    /// Bit `j` set when `d[j] <= t`, for the 64 distances at `d`.
+    ///
+    /// # Safety
+    /// `d..d + 64` readable.
+    #[inline(always)]
+    unsafe fn le_mask_u16(d: *const u16, t: u16) -> u64 {
+        let mut m = 0u64;
+        for j in 0..64 {
+            // SAFETY: the caller guarantees 64 readable distances.
+            m |= u64::from(unsafe { *d.add(j) } <= t) << j;
         }
-        let mut buf = [0u16; MAX_VECTOR_ITEMS];
-        // SAFETY: `buf` holds 64 >= N distances; the caller guarantees `out`.
-        unsafe { Self::store_u16(d, buf.as_mut_ptr()) };
-        let mut n = 0;
-        while mask != 0 {
-            let j = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            // SAFETY: at most popcount(mask) keys are written.
-            unsafe {
-                out.add(n)
-                    .write((u64::from(buf[j]) << 32) | (base + j) as u64)
-            };
-            n += 1;
-        }
-        n
+        m
     }
 }
 
@@ -265,109 +263,6 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
-/// The branch-free pass for short histories: for each of `QB` queries with a cap `caps[j]`
-/// (a distance that at least `K` items reach, or any cap with a fallback), appends every item of
-/// items `0..len` with distance `< caps[j]` as a key to its top-K buffer
-/// ([`Vector::compress_keys`]), with no per-survivor branch. Returns per query whether the keys
-/// decide the result ([`Topk::load_keys`]); a query whose buffer overflows (too loose a cap)
-/// stops collecting and reports `false`, to be redone by [`scan`] on a fresh state.
-///
-/// # Safety
-/// As [`scan`] for `0..len`; every state fresh.
-#[inline(always)]
-unsafe fn collect<V: Vector, const QB: usize, const W: usize>(
-    q: *const V::Lane,
-    lanes: usize,
-    hist: *const V::Lane,
-    stride: usize,
-    len: usize,
-    caps: &[u32; QB],
-    tops: &mut [Topk<'_>; QB],
-) -> [bool; QB] {
-    // SAFETY: for the whole body, the caller guarantees the items `0..len` of every row are
-    // readable; each `out[j]` has `collect_limit() + KEY_SLACK` writable keys, and a query stops
-    // appending once it passes its limit; we run inside the instruction set's entry point.
-    unsafe {
-        let mut cv = [V::splat_dist(0); QB];
-        let mut out = [core::ptr::null_mut::<u64>(); QB];
-        let mut n = [0usize; QB];
-        let mut ok = [true; QB];
-        let mut limit = usize::MAX;
-        for j in 0..QB {
-            cv[j] = V::splat_dist(caps[j]);
-            out[j] = tops[j].keys_ptr();
-            limit = limit.min(tops[j].collect_limit());
-        }
-        let mut i = 0;
-        while i < len {
-            let part = len - i;
-            let (d, valid) = if part >= V::N {
-                (
-                    distances::<V, QB, W>(q, lanes, hist, stride, i, None),
-                    u64::MAX,
-                )
-            } else {
-                let d = distances::<V, QB, W>(q, lanes, hist, stride, i, Some(part));
-                (d, (1u64 << part) - 1)
-            };
-            let mut over = false;
-            for j in 0..QB {
-                let mask = V::lt_mask(d[j], cv[j]) & valid;
-                n[j] += V::compress_keys(d[j], i, mask, out[j].add(n[j]));
-                over |= n[j] > limit;
-            }
-            if over {
-                for j in 0..QB {
-                    if n[j] > limit {
-                        ok[j] = false;
-                        n[j] = 0;
-                        cv[j] = V::splat_dist(0);
-                    }
-                }
-            }
-            i += V::N;
-        }
-        for j in 0..QB {
-            ok[j] = ok[j] && tops[j].load_keys(n[j], len);
-        }
-        ok
-    }
-}
-
-/// [`collect`] with each query's seeded cap (its filter), then [`scan`] on a fresh state (cap
-/// kept) for any query whose collect overflowed (many ties under the cap).
-///
-/// # Safety
-/// As [`collect`].
-#[inline(always)]
-unsafe fn collect_or_scan<V: Vector, const QB: usize, const W: usize>(
-    q: *const V::Lane,
-    lanes: usize,
-    hist: *const V::Lane,
-    stride: usize,
-    len: usize,
-    tops: &mut [Topk<'_>; QB],
-) {
-    let mut caps = [0u32; QB];
-    for (c, top) in caps.iter_mut().zip(tops.iter()) {
-        *c = top.filter();
-    }
-    // SAFETY: forwarded from the caller.
-    let ok = unsafe { collect::<V, QB, W>(q, lanes, hist, stride, len, &caps, tops) };
-    for j in 0..QB {
-        if !ok[j] {
-            let top = &mut tops[j];
-            top.reset();
-            top.set_cap(caps[j].saturating_sub(1));
-            // SAFETY: as above, query `j` alone.
-            unsafe {
-                let qj = q.add(j * lanes);
-                scan::<V, 1, W>(qj, lanes, hist, stride, 0, len, core::array::from_mut(top));
-            }
-        }
-    }
-}
-
 /// Items of the dense pre-pass ([`seed`]).
 pub(crate) const SEED_ITEMS: usize = 2048;
 
@@ -382,14 +277,15 @@ fn count_le(d: &[u16], t: u16) -> usize {
 }
 
 /// The dense pre-pass: distances of the first `p` items (`k <= p <= SEED_ITEMS`) for `QB`
-/// queries into `buf`, then per query the exact `k`-th smallest of them, `t*`, by binary search
-/// over the distance values with vectorised counts; `t*` caps the query's filter
-/// ([`Topk::set_cap`]). Without it, the running threshold starts at "everything" and falls
-/// slowly, and the first few hundred items each cost a survivor; with it, only the items that
-/// end in the prefix's top-K (and later improvements) survive.
+/// queries into `buf` (rows of `p` rounded up to 64, padded with `u16::MAX`), then per query the
+/// exact `k`-th smallest of them, `t*` ([`kth_smallest`], seeded by the previous query's), which
+/// caps the query's filter ([`Topk::set_cap`]). Without it, the running threshold starts at
+/// "everything" and falls slowly, and the first few hundred items each cost a survivor; with it,
+/// only the items that end in the prefix's top-K (and later improvements) survive. Returns the
+/// last query's `t*` (the next hint).
 ///
 /// # Safety
-/// As [`scan`] for items `0..p`; `buf` holds `QB * p` distances.
+/// As [`scan`] for items `0..p`; `buf` holds `QB` padded rows.
 #[inline(always)]
 unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
     q: *const V::Lane,
@@ -400,24 +296,133 @@ unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
     maxd: usize,
     tops: &mut [Topk<'_>; QB],
     buf: &mut [u16],
-) {
+    mut hint: Option<u32>,
+) -> Option<u32> {
     let k = tops[0].k();
-    let buf = &mut buf[..QB * p];
-    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `p`.
-    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, p, buf.as_mut_ptr(), p) };
+    let row_len = p.next_multiple_of(64);
+    let buf = &mut buf[..QB * row_len];
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= p`.
+    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, p, buf.as_mut_ptr(), row_len) };
     for (j, top) in tops.iter_mut().enumerate() {
-        let d = &buf[j * p..][..p];
-        let (mut lo, mut hi) = (0usize, maxd);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if count_le(d, mid as u16) >= k {
-                hi = mid;
+        buf[j * row_len + p..(j + 1) * row_len].fill(u16::MAX);
+        // SAFETY: the row holds `row_len` distances, `p >= k` of them real.
+        let t = unsafe { kth_smallest::<V>(buf[j * row_len..].as_ptr(), row_len, k, maxd, hint) };
+        top.set_cap(t as u32);
+        hint = Some(t as u32);
+    }
+    hint
+}
+
+/// The smallest `t` with at least `k` of the distances `d` (`n` of them, a multiple of 64,
+/// `k <= n` counting only real items: padding is `u16::MAX`) `<= t`: from `hint` (the answer of
+/// a similar query) by unit steps, which usually takes two or three counts, else by binary
+/// search over `0..=maxd`.
+///
+/// # Safety
+/// `d..d + n` readable; at least `k` of them `<= maxd`.
+#[inline(always)]
+unsafe fn kth_smallest<V: Vector>(
+    d: *const u16,
+    n: usize,
+    k: usize,
+    maxd: usize,
+    hint: Option<u32>,
+) -> usize {
+    let count = |t: usize| {
+        // SAFETY: `d..d + n` readable, as the caller guarantees.
+        unsafe { V::count_le_u16(d, n, t as u16) }
+    };
+    match hint {
+        Some(h) => {
+            let mut t = (h as usize).min(maxd);
+            if count(t) >= k {
+                while t > 0 && count(t - 1) >= k {
+                    t -= 1;
+                }
             } else {
-                lo = mid + 1;
+                t += 1;
+                while count(t) < k {
+                    t += 1;
+                }
+            }
+            t
+        }
+        None => {
+            let (mut lo, mut hi) = (0usize, maxd);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if count(mid) >= k {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            lo
+        }
+    }
+}
+
+/// The two-pass path for a short history (`k <= len <= SEED_ITEMS`), `QB` queries: all
+/// distances into `buf` (rows of `len` rounded up to 64, padded with `u16::MAX`), per query the
+/// exact `K`-th distance `t` ([`kth_smallest`], seeded by the previous query's), then exactly `K`
+/// keys straight from the buffer: every item below `t` and the first `K - #{d < t}` at `t`, in
+/// index order ([`Vector::le_mask_u16`] finds them 64 at a time). No second pass over the
+/// history, no survivor branch per vector, no overflow. Returns the last query's `t`.
+///
+/// # Safety
+/// As [`scan`] for items `0..len`; every state fresh; `buf` holds `QB` padded rows.
+#[inline(always)]
+unsafe fn short<V: Vector, const QB: usize, const W: usize>(
+    q: *const V::Lane,
+    lanes: usize,
+    hist: *const V::Lane,
+    stride: usize,
+    len: usize,
+    maxd: usize,
+    tops: &mut [Topk<'_>; QB],
+    buf: &mut [u16],
+    mut hint: Option<u32>,
+) -> Option<u32> {
+    let k = tops[0].k();
+    let row_len = len.next_multiple_of(64);
+    let buf = &mut buf[..QB * row_len];
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= len`.
+    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, len, buf.as_mut_ptr(), row_len) };
+    for (j, top) in tops.iter_mut().enumerate() {
+        // The padding never counts (the buffer is reused across histories of other lengths).
+        buf[j * row_len + len..(j + 1) * row_len].fill(u16::MAX);
+        let row = &buf[j * row_len..][..row_len];
+        // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
+        let t = unsafe { kth_smallest::<V>(row.as_ptr(), row_len, k, maxd, hint) };
+        let below = if t == 0 {
+            0
+        } else {
+            // SAFETY: as above.
+            unsafe { V::count_le_u16(row.as_ptr(), row_len, t as u16 - 1) }
+        };
+        let mut eq_left = k - below;
+        let out = top.keys_ptr();
+        let mut n = 0;
+        for c in (0..row_len).step_by(64) {
+            // SAFETY: `c + 64 <= row_len`.
+            let mut m = unsafe { V::le_mask_u16(row.as_ptr().add(c), t as u16) };
+            while m != 0 {
+                let i = c + m.trailing_zeros() as usize;
+                m &= m - 1;
+                let x = row[i];
+                let eq = usize::from(x as usize == t && eq_left > 0);
+                // SAFETY: `n <= k` (exactly `below` keys lie below `t` and `eq_left` more are
+                // kept at `t`), and the key buffer holds more than `k` keys (`k <= len`).
+                unsafe { out.add(n).write((u64::from(x) << 32) | i as u64) };
+                n += usize::from((x as usize) < t) | eq;
+                eq_left -= eq;
             }
         }
-        top.set_cap(lo as u32);
+        let decided = top.load_keys(n, len);
+        debug_assert!(decided && n == k);
+        hint = Some(t as u32);
     }
+    hint
 }
 
 /// Top-K over a shared history, `QB` queries per pass.
@@ -464,14 +469,14 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
     let p = len.min(SEED_ITEMS);
+    // A short history (one tile, all in the pre-pass): the two-pass path decides it.
+    let is_short = p == len && p >= k && len <= tile;
     let mut seed_buf = if p >= k {
-        vec![0u16; QB.min(a.nq) * p]
+        vec![u16::MAX; QB.min(a.nq) * p.next_multiple_of(64)]
     } else {
         Vec::new()
     };
-    // A short history (one tile, all in the pre-pass): the seed's cap is exact for the whole
-    // history, so the branch-free collect pass decides it.
-    let short = p == len && p >= k && len <= tile;
+    let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
         let full = gq / QB * QB;
@@ -485,14 +490,27 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 let q = a.q[(g0 + bi * QB) * lanes..].as_ptr();
                 // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
                 unsafe {
+                    if is_short {
+                        let buf = &mut seed_buf;
+                        hint = short::<V, QB, W>(
+                            q, lanes, hist, a.stride, len, maxd, block, buf, hint,
+                        );
+                        continue;
+                    }
                     if t0 == 0 && p >= k {
-                        seed::<V, QB, W>(q, lanes, hist, a.stride, p, maxd, block, &mut seed_buf);
+                        hint = seed::<V, QB, W>(
+                            q,
+                            lanes,
+                            hist,
+                            a.stride,
+                            p,
+                            maxd,
+                            block,
+                            &mut seed_buf,
+                            hint,
+                        );
                     }
-                    if short {
-                        collect_or_scan::<V, QB, W>(q, lanes, hist, a.stride, len, block);
-                    } else {
-                        scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
-                    }
+                    scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
                 }
             }
             for (si, top) in singles.iter_mut().enumerate() {
@@ -500,14 +518,26 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 let top = core::array::from_mut(top);
                 // SAFETY: as above, one query.
                 unsafe {
+                    if is_short {
+                        let buf = &mut seed_buf;
+                        hint =
+                            short::<V, 1, W>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+                        continue;
+                    }
                     if t0 == 0 && p >= k {
-                        seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
+                        hint = seed::<V, 1, W>(
+                            q,
+                            lanes,
+                            hist,
+                            a.stride,
+                            p,
+                            maxd,
+                            top,
+                            &mut seed_buf,
+                            hint,
+                        );
                     }
-                    if short {
-                        collect_or_scan::<V, 1, W>(q, lanes, hist, a.stride, len, top);
-                    } else {
-                        scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
-                    }
+                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
                 }
             }
         }
@@ -556,7 +586,7 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     let mut scratch = Scratch::new(1, k, a.cap, maxd);
     let mut tops = scratch.states();
     let mut seed_buf = if a.cap >= k {
-        vec![0u16; a.cap.min(SEED_ITEMS)]
+        vec![u16::MAX; a.cap.min(SEED_ITEMS).next_multiple_of(64)]
     } else {
         Vec::new()
     };
@@ -573,29 +603,26 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         let p = len.min(SEED_ITEMS);
         // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
         unsafe {
-            // Short history: try the branch-free collect with the previous query's K-th
-            // distance (+1) as the cap; it verifies itself (at least K items under the cap).
-            let mut done = false;
             if p == len && p >= k {
-                if let Some(h) = hint {
-                    done = collect::<V, 1, W>(q, lanes, hist, a.stride, len, &[h + 2], top)[0];
-                    if !done {
-                        top[0].reset();
-                    }
-                }
-            }
-            if !done {
+                let buf = &mut seed_buf;
+                hint = short::<V, 1, W>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+            } else {
                 if p >= k {
-                    seed::<V, 1, W>(q, lanes, hist, a.stride, p, maxd, top, &mut seed_buf);
+                    hint = seed::<V, 1, W>(
+                        q,
+                        lanes,
+                        hist,
+                        a.stride,
+                        p,
+                        maxd,
+                        top,
+                        &mut seed_buf,
+                        hint,
+                    );
                 }
-                if p == len && p >= k {
-                    collect_or_scan::<V, 1, W>(q, lanes, hist, a.stride, len, top);
-                } else {
-                    scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
-                }
+                scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
             }
         }
-        hint = top[0].kth_distance();
         let kept = k.min(len);
         top[0].finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
     }

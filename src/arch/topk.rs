@@ -39,18 +39,15 @@ pub(crate) struct Scratch {
 /// The most items (and so survivors) one vector holds.
 pub(crate) const MAX_VECTOR_ITEMS: usize = 64;
 
-/// Slack after a key buffer's limit: one vector of survivors, plus the 8 keys a full-width
-/// compress-store writes past the last survivor.
-pub(crate) const KEY_SLACK: usize = MAX_VECTOR_ITEMS + 8;
+/// Slack after a key buffer's compaction limit: one vector of survivors.
+pub(crate) const KEY_SLACK: usize = MAX_VECTOR_ITEMS;
 
 impl Scratch {
     /// Storage for `groups` queries, top-`k` over at most `len` items of distance `<= maxd`.
     pub(crate) fn new(groups: usize, k: usize, len: usize, maxd: usize) -> Scratch {
         let limit = k.saturating_mul(2).max(k.saturating_add(MAX_VECTOR_ITEMS));
-        // Room for a collect pass (see `Topk::load_keys`): up to 4K (at least K + 256) keys.
-        let collect = k.saturating_mul(4).max(k.saturating_add(256));
         // A buffer never holds more keys than items seen, so `len` bounds it too.
-        let key_cap = limit.max(collect).min(len) + KEY_SLACK;
+        let key_cap = limit.min(len) + KEY_SLACK;
         let bins = maxd + 1;
         Scratch {
             keys: vec![0; groups * key_cap],
@@ -113,24 +110,18 @@ impl Topk<'_> {
         self.k
     }
 
-    /// Where a collect pass appends keys `(distance << 32) | index` ([`Topk::load_keys`]);
-    /// [`Topk::collect_limit`] keys plus [`KEY_SLACK`] are writable there.
+    /// Where a two-pass path writes keys `(distance << 32) | index` ([`Topk::load_keys`]):
+    /// `min(len, limit) + KEY_SLACK` keys are writable there (more than `K` when `K <= len`).
     #[inline(always)]
     pub(crate) fn keys_ptr(&mut self) -> *mut u64 {
         self.keys.as_mut_ptr()
     }
 
-    /// A collect pass must stop (overflow) once it holds more keys than this; it may then hold
-    /// up to [`KEY_SLACK`] more.
-    #[inline(always)]
-    pub(crate) fn collect_limit(&self) -> usize {
-        self.keys.len() - KEY_SLACK
-    }
-
-    /// Adopts the `n` keys a collect pass wrote at [`Topk::keys_ptr`] (in index order: every
-    /// item of distance `< c` for some cap `c`, on a fresh state) and says whether they decide the
-    /// result: they do when there are at least `K` of them (then every one of the best `K` has a
-    /// distance `< c`), or when they are all `len` items. Then [`Topk::finish`] gives the result.
+    /// Adopts the `n` keys written at [`Topk::keys_ptr`] (on a fresh state, in index order, and
+    /// a superset of the best `K`: every item of distance `< c` for some cap `c`) and says
+    /// whether they decide the result: they do when there are at least `K` of them (then every
+    /// one of the best `K` has a distance `< c`), or when they are all `len` items. Then
+    /// [`Topk::finish`] gives the result.
     pub(crate) fn load_keys(&mut self, n: usize, len: usize) -> bool {
         if n < self.k && n < len {
             return false;
@@ -219,12 +210,6 @@ impl Topk<'_> {
             w += usize::from(d < thr || eq);
         }
         self.n = w;
-    }
-
-    /// The `K`-th best distance so far, once `K` items were seen (the threshold is below
-    /// `maxd + 1` exactly then).
-    pub(crate) fn kth_distance(&self) -> Option<u32> {
-        ((self.thr as usize) < self.cnt.len()).then_some(self.thr)
     }
 
     /// Writes the `min(k, items seen)` best, sorted by `(distance, index)`, to `idx`/`dist`.

@@ -27,22 +27,6 @@ unsafe fn popcnt_bytes_lut(v: __m512i) -> __m512i {
     }
 }
 
-/// Appends the keys `(d[j] << 32) | (base + j)` of the set bits of `mask` (8 `u64` distance
-/// lanes) at `out` with `vpcompressq` to a register and one full store (8 slots written).
-#[inline(always)]
-unsafe fn compress8(d: __m512i, base: usize, mask: u8, out: *mut u64) -> usize {
-    // SAFETY: AVX-512 F available; the caller guarantees 8 writable slots at `out`.
-    unsafe {
-        let idx = _mm512_add_epi64(
-            _mm512_set1_epi64(base as i64),
-            _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
-        );
-        let keys = _mm512_or_si512(_mm512_slli_epi64::<32>(d), idx);
-        _mm512_storeu_si512(out.cast(), _mm512_maskz_compress_epi64(mask, keys));
-    }
-    mask.count_ones() as usize
-}
-
 /// Defines a `zmm` vector type; `$body` supplies the lane-specific methods.
 macro_rules! zmm_vector {
     ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
@@ -58,6 +42,36 @@ macro_rules! zmm_vector {
             unsafe fn load(p: *const $lane) -> Self {
                 // SAFETY: the caller guarantees 64 readable bytes at `p`; AVX-512 F available.
                 Self(unsafe { _mm512_loadu_si512(p.cast()) })
+            }
+
+            #[inline(always)]
+            unsafe fn count_le_u16(d: *const u16, n: usize, t: u16) -> usize {
+                // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances;
+                // AVX-512 BW available.
+                unsafe {
+                    let tv = _mm512_set1_epi16(t as i16);
+                    let (mut c0, mut c1) = (0u32, 0u32);
+                    let mut i = 0;
+                    while i < n {
+                        let a = _mm512_loadu_si512(d.add(i).cast());
+                        let b = _mm512_loadu_si512(d.add(i + 32).cast());
+                        c0 += _mm512_cmple_epu16_mask(a, tv).count_ones();
+                        c1 += _mm512_cmple_epu16_mask(b, tv).count_ones();
+                        i += 64;
+                    }
+                    (c0 + c1) as usize
+                }
+            }
+
+            #[inline(always)]
+            unsafe fn le_mask_u16(d: *const u16, t: u16) -> u64 {
+                // SAFETY: the caller guarantees 64 readable distances; AVX-512 BW available.
+                unsafe {
+                    let tv = _mm512_set1_epi16(t as i16);
+                    let a = _mm512_cmple_epu16_mask(_mm512_loadu_si512(d.cast()), tv);
+                    let b = _mm512_cmple_epu16_mask(_mm512_loadu_si512(d.add(32).cast()), tv);
+                    u64::from(a) | (u64::from(b) << 32)
+                }
             }
 
             $($body)*
@@ -103,11 +117,6 @@ zmm_vector!(
         // SAFETY: 16 writable bytes at `out` (the caller); AVX-512 F available.
         unsafe { _mm_storeu_si128(out.cast(), _mm512_cvtepi64_epi16(d.0)) }
     }
-    #[inline(always)]
-    unsafe fn compress_keys(d: Self, base: usize, mask: u64, out: *mut u64) -> usize {
-        // SAFETY: the caller guarantees popcount(mask) + 8 writable slots.
-        unsafe { compress8(d.0, base, mask as u8, out) }
-    }
 });
 
 zmm_vector!(
@@ -148,17 +157,6 @@ zmm_vector!(
         // SAFETY: 32 writable bytes at `out` (the caller); AVX-512 F available.
         unsafe { _mm256_storeu_si256(out.cast(), _mm512_cvtepi32_epi16(d.0)) }
     }
-    #[inline(always)]
-    unsafe fn compress_keys(d: Self, base: usize, mask: u64, out: *mut u64) -> usize {
-        // SAFETY: the caller guarantees popcount(mask) + 8 writable slots; each half appends
-        // after the previous one's keys. AVX-512 F available.
-        unsafe {
-            let lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(d.0));
-            let hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64::<1>(d.0));
-            let n = compress8(lo, base, mask as u8, out);
-            n + compress8(hi, base + 8, (mask >> 8) as u8, out.add(n))
-        }
-    }
 });
 
 /// The `u16` methods shared by the BITALG and lookup variants, given a popcount expression.
@@ -198,25 +196,6 @@ macro_rules! u16_methods {
         unsafe fn store_u16(d: Self, out: *mut u16) {
             // SAFETY: 64 writable bytes at `out` (the caller); AVX-512 F available.
             unsafe { _mm512_storeu_si512(out.cast(), d.0) }
-        }
-        #[inline(always)]
-        unsafe fn compress_keys(d: Self, base: usize, mask: u64, out: *mut u64) -> usize {
-            // SAFETY: the caller guarantees popcount(mask) + 8 writable slots; each quarter
-            // appends after the previous ones' keys. AVX-512 F available.
-            unsafe {
-                let q = [
-                    _mm512_extracti32x4_epi32::<0>(d.0),
-                    _mm512_extracti32x4_epi32::<1>(d.0),
-                    _mm512_extracti32x4_epi32::<2>(d.0),
-                    _mm512_extracti32x4_epi32::<3>(d.0),
-                ];
-                let mut n = 0;
-                for (c, part) in q.into_iter().enumerate() {
-                    let m = (mask >> (8 * c)) as u8;
-                    n += compress8(_mm512_cvtepu16_epi64(part), base + 8 * c, m, out.add(n));
-                }
-                n
-            }
         }
     };
 }
@@ -262,28 +241,6 @@ macro_rules! u8_methods {
                 let hi = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64::<1>(d.0));
                 _mm512_storeu_si512(out.cast(), lo);
                 _mm512_storeu_si512(out.add(32).cast(), hi);
-            }
-        }
-        #[inline(always)]
-        unsafe fn compress_keys(d: Self, base: usize, mask: u64, out: *mut u64) -> usize {
-            // SAFETY: the caller guarantees popcount(mask) + 8 writable slots; each eighth
-            // appends after the previous ones' keys. AVX-512 F available.
-            unsafe {
-                let q = [
-                    _mm512_extracti32x4_epi32::<0>(d.0),
-                    _mm512_extracti32x4_epi32::<1>(d.0),
-                    _mm512_extracti32x4_epi32::<2>(d.0),
-                    _mm512_extracti32x4_epi32::<3>(d.0),
-                ];
-                let mut n = 0;
-                for (c, part) in q.into_iter().enumerate() {
-                    for (h, bytes) in [part, _mm_srli_si128::<8>(part)].into_iter().enumerate() {
-                        let e = 2 * c + h;
-                        let m = (mask >> (8 * e)) as u8;
-                        n += compress8(_mm512_cvtepu8_epi64(bytes), base + 8 * e, m, out.add(n));
-                    }
-                }
-                n
             }
         }
     };
