@@ -256,8 +256,9 @@ fn widest_fingerprints_match_the_reference() {
 
 /// The internal boundaries of the SIMD kernels: query blocks (4 on AVX2/NEON, 8 on AVX-512)
 /// and their remainders, the group of 64 queries sharing history tiles, tile edges (256 KiB of
-/// history: 32768 items at m = 64, 8192 at m = 256, 512 at m = 4096), the dense pre-pass prefix
-/// (2048 items) +- 1, K larger than any internal buffer, and ties spread across tile edges.
+/// history: 32768 items at m = 64, 8192 at m = 256, 512 at m = 4096), the two-pass limit and
+/// pre-pass prefix (32768 items, or 1 MiB of history) +- 1, K larger than any internal buffer,
+/// and ties spread across tile edges.
 #[test]
 fn block_tile_and_prefix_boundaries_match_the_reference() {
     let engines = engines();
@@ -283,6 +284,9 @@ fn block_tile_and_prefix_boundaries_match_the_reference() {
         (4096, 9, 513, 600, Pattern::FewValues),
         (4096, 2, 1025, 1, Pattern::Random),
         (8, 65, 3000, 40, Pattern::Random),
+        (8, 9, 32769, 40, Pattern::FewValues),
+        (128, 3, 32769, 64, Pattern::Random),
+        (4096, 2, 2049, 9, Pattern::Descending),
         (16, 9, 4097, 1, Pattern::Random),
         (32, 9, 4097, 2000, Pattern::FewValues),
     ];

@@ -263,8 +263,9 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
-/// Items of the dense pre-pass ([`seed`]).
-pub(crate) const SEED_ITEMS: usize = 2048;
+/// Items of the dense pre-pass ([`seed`]), and the longest history the two-pass path
+/// ([`short`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2 (512 KiB).
+pub(crate) const SEED_ITEMS: usize = 32768;
 
 /// `#{x in d : x <= t}` (a loop the compiler vectorises).
 #[inline(always)]
@@ -460,7 +461,16 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     if len == 0 || a.nq == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
         return;
     }
-    let tile = tile_items::<V::Lane>(lanes);
+    let p = len.min(SEED_ITEMS);
+    // A short history (all of it in the pre-pass, at most 4 tiles of bytes): the two-pass path
+    // decides it, in one pass over the history per query block.
+    let bytes = len * lanes * core::mem::size_of::<V::Lane>();
+    let is_short = p == len && p >= k && bytes <= 4 * TILE_BYTES;
+    let tile = if is_short {
+        len
+    } else {
+        tile_items::<V::Lane>(lanes)
+    };
     let group = if len <= tile { QB } else { GROUP };
     let maxd = max_distance::<V::Lane>(lanes);
     let mut scratch = Scratch::new(group.min(a.nq), k, len, maxd);
@@ -468,9 +478,6 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let kept = k.min(len);
     let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
-    let p = len.min(SEED_ITEMS);
-    // A short history (one tile, all in the pre-pass): the two-pass path decides it.
-    let is_short = p == len && p >= k && len <= tile;
     let mut seed_buf = if p >= k {
         vec![u16::MAX; QB.min(a.nq) * p.next_multiple_of(64)]
     } else {
