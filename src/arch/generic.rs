@@ -13,13 +13,25 @@
 //!   lane, sum over rows. `W = lanes` is a constant for 1..=4 rows (fully unrolled), else a loop.
 //! - Query blocking: `QB` queries share every history load (the loaded vector is XORed with
 //!   each query in registers), so the history is read once per `QB` queries.
-//! - History tiling: when the history exceeds [`TILE_BYTES`], it is walked tile by tile, each
+//! - Short histories (at most [`SEED_ITEMS`] items and 1 MiB; every per-query history of that
+//!   size): two passes over a `u16` distance buffer instead of the history ([`short`]). Pass 1
+//!   writes all distances of a query block (the buffer, `QB * L * 2` bytes, stays in L2);
+//!   then per query the exact `K`-th distance `t` comes from vector counts `#{d <= t}`
+//!   ([`kth_smallest`]; distances take only `m + 1` values, so this is a search over at most
+//!   13 probes, usually 2 or 3 when started from the previous query's `t`), and exactly `K`
+//!   keys are gathered in index order (all `d < t`, then the first `d == t`), 64 at a time by a
+//!   vector compare. No per-survivor branch in the scan, no comparison sort.
+//! - Long histories: the same pre-pass over the first [`SEED_ITEMS`] items gives each query an
+//!   exact bound (`t*` of the prefix caps its filter: [`seed`]), then one streaming pass
+//!   ([`scan`]) compares each vector of distances against the running threshold of the top-K
+//!   ([`super::topk`]): one vector compare per query, one branch per query block; only set mask
+//!   bits (survivors, about `K ln(L / prefix)` per query) reach the scalar top-K code.
+//! - History tiling (long histories): the history is walked tile by tile ([`TILE_BYTES`]), each
 //!   tile serving a group of [`GROUP`] queries before the next, so the tile stays in L2.
-//! - Top-K: one vector compare of the distances against the query's threshold
-//!   ([`super::topk`]); only set mask bits (survivors) reach the scalar top-K code.
 //! - Tails: the last `len % N` items go through [`Vector::load_partial`], which never reads a
 //!   lane beyond item `len - 1` (masked loads on AVX-512, a zero-padded copy elsewhere), and the
-//!   survivor mask is cut to the valid items. Padding after `len` is never read.
+//!   survivor mask is cut to the valid items. Padding after `len` is never read; the distance
+//!   buffer's own padding (to 64) holds `u16::MAX`, which no count or mask accepts.
 
 use super::topk::{Scratch, Topk, MAX_VECTOR_ITEMS};
 use super::{Batch, Shared};
@@ -307,7 +319,8 @@ unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
     for (j, top) in tops.iter_mut().enumerate() {
         buf[j * row_len + p..(j + 1) * row_len].fill(u16::MAX);
         // SAFETY: the row holds `row_len` distances, `p >= k` of them real.
-        let t = unsafe { kth_smallest::<V>(buf[j * row_len..].as_ptr(), row_len, k, maxd, hint) };
+        let (t, _) =
+            unsafe { kth_smallest::<V>(buf[j * row_len..].as_ptr(), row_len, k, maxd, hint) };
         top.set_cap(t as u32);
         hint = Some(t as u32);
     }
@@ -328,25 +341,39 @@ unsafe fn kth_smallest<V: Vector>(
     k: usize,
     maxd: usize,
     hint: Option<u32>,
-) -> usize {
+) -> (usize, usize) {
     let count = |t: usize| {
         // SAFETY: `d..d + n` readable, as the caller guarantees.
         unsafe { V::count_le_u16(d, n, t as u16) }
     };
+    // Returns `t` and `#{d < t}` (known from the search when it probed `t - 1`).
     match hint {
         Some(h) => {
             let mut t = (h as usize).min(maxd);
-            if count(t) >= k {
-                while t > 0 && count(t - 1) >= k {
+            let mut c = count(t);
+            if c >= k {
+                // Down while `t - 1` still reaches `k`.
+                loop {
+                    if t == 0 {
+                        return (0, 0);
+                    }
+                    let below = count(t - 1);
+                    if below < k {
+                        return (t, below);
+                    }
                     t -= 1;
                 }
             } else {
-                t += 1;
-                while count(t) < k {
+                // Up until `t` reaches `k`; the previous count is then `#{d < t}`.
+                loop {
+                    let below = c;
                     t += 1;
+                    c = count(t);
+                    if c >= k {
+                        return (t, below);
+                    }
                 }
             }
-            t
         }
         None => {
             let (mut lo, mut hi) = (0usize, maxd);
@@ -358,7 +385,7 @@ unsafe fn kth_smallest<V: Vector>(
                     lo = mid + 1;
                 }
             }
-            lo
+            (lo, if lo == 0 { 0 } else { count(lo - 1) })
         }
     }
 }
@@ -394,13 +421,7 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize>(
         buf[j * row_len + len..(j + 1) * row_len].fill(u16::MAX);
         let row = &buf[j * row_len..][..row_len];
         // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
-        let t = unsafe { kth_smallest::<V>(row.as_ptr(), row_len, k, maxd, hint) };
-        let below = if t == 0 {
-            0
-        } else {
-            // SAFETY: as above.
-            unsafe { V::count_le_u16(row.as_ptr(), row_len, t as u16 - 1) }
-        };
+        let (t, below) = unsafe { kth_smallest::<V>(row.as_ptr(), row_len, k, maxd, hint) };
         let mut eq_left = k - below;
         let out = top.keys_ptr();
         let mut n = 0;
