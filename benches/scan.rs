@@ -2,7 +2,13 @@
 //! fingerprints compared (`B * L` per call), so `elements/s` reads as comparisons per second.
 //!
 //! `cargo bench --bench scan` runs everything; a filter such as
-//! `cargo bench --bench scan -- 'shared/avx512/m64'` runs one group.
+//! `cargo bench --bench scan -- 'shared/m64/L16384'` runs one group (every instruction set side
+//! by side). Groups: `shared/...` (top-K over one history), `batch/...` (top-K over per-query
+//! histories), `dist_shared/...` and `dist_batch/...` (full distance matrices).
+//!
+//! The shapes include the targets of the scan work on one Zen 4 core: shared B=256, K=32,
+//! L=16384 at m=64/128/256; shared L=131072, m=64; per-query B=256, L=1024, m=64; and one query
+//! over L=1024 (`shared/m64/L1024/B1`, `batch/m64/L1024/B1`), where the time per call matters.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use eta_hamming::{Engine, Fingerprints, HistoryBatch, Isa};
@@ -49,7 +55,10 @@ fn shared(c: &mut Criterion) {
         (128, 16384, 256),
         (256, 16384, 256),
         (32, 16384, 256),
+        (16, 16384, 256),
+        (8, 16384, 256),
         (64, 131072, 256),
+        (1024, 4096, 64),
     ] {
         let q = fingerprints(m, b, 1);
         let h = eta_hamming::History::from_fingerprints(fingerprints(m, l, 2).view()).unwrap();
@@ -75,6 +84,7 @@ fn batch(c: &mut Criterion) {
     let k = 32;
     for &(m, l, b) in &[
         (64usize, 1024usize, 256usize),
+        (64, 1024, 1),
         (64, 16384, 256),
         (128, 1024, 256),
     ] {
@@ -112,5 +122,50 @@ fn batch(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, shared, batch);
+fn distances(c: &mut Criterion) {
+    for &(m, l, b) in &[(64usize, 16384usize, 256usize), (256, 4096, 64)] {
+        let q = fingerprints(m, b, 5);
+        let h = eta_hamming::History::from_fingerprints(fingerprints(m, l, 6).view()).unwrap();
+        let mut group = c.benchmark_group(format!("dist_shared/m{m}/L{l}/B{b}"));
+        group.throughput(Throughput::Elements((b * l) as u64));
+        group.sample_size(10);
+        let mut out = vec![0u16; b * l];
+        for e in engines() {
+            group.bench_function(BenchmarkId::from_parameter(e.isa()), |bench| {
+                bench.iter(|| {
+                    e.distances_shared(black_box(q.view()), h.view(), &mut out)
+                        .unwrap()
+                })
+            });
+        }
+        group.finish();
+    }
+    let (m, l, b) = (64usize, 1024usize, 256usize);
+    let q = fingerprints(m, b, 7);
+    let table = fingerprints(m, l * 4, 8);
+    let ids: Vec<Vec<u64>> = (0..b)
+        .map(|j| {
+            (0..l as u64)
+                .map(|i| (i * 5 + j as u64) % (l as u64 * 4))
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+    let h = HistoryBatch::gather(table.view(), &refs).unwrap();
+    let mut group = c.benchmark_group(format!("dist_batch/m{m}/L{l}/B{b}"));
+    group.throughput(Throughput::Elements((b * l) as u64));
+    group.sample_size(10);
+    let mut out = vec![0u16; b * l];
+    for e in engines() {
+        group.bench_function(BenchmarkId::from_parameter(e.isa()), |bench| {
+            bench.iter(|| {
+                e.distances_batch(black_box(q.view()), h.view(), &mut out)
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, shared, batch, distances);
 criterion_main!(benches);

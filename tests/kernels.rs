@@ -253,3 +253,66 @@ fn widest_fingerprints_match_the_reference() {
         run_case(&case, &lens, &engines, &format!("m=4096 L={len}"));
     }
 }
+
+/// The internal boundaries of the SIMD kernels: query blocks (4 on AVX2/NEON, 8 on AVX-512)
+/// and their remainders, the group of 64 queries sharing history tiles, tile edges (256 KiB of
+/// history: 32768 items at m = 64, 8192 at m = 256, 512 at m = 4096), the two-pass limit and
+/// pre-pass prefix (32768 items, or 1 MiB of history) +- 1, K larger than any internal buffer,
+/// and ties spread across tile edges.
+#[test]
+fn block_tile_and_prefix_boundaries_match_the_reference() {
+    let engines = engines();
+    let mut seed = 5000;
+    let shapes: &[(usize, usize, usize, usize, Pattern)] = &[
+        // (m, B, L, K, pattern)
+        (64, 9, 2047, 32, Pattern::Random),
+        (64, 9, 2048, 32, Pattern::Random),
+        (64, 9, 2049, 32, Pattern::Descending),
+        (64, 17, 2049, 2048, Pattern::Random),
+        (64, 1, 2048, 2049, Pattern::Random),
+        (64, 5, 5000, 1000, Pattern::Random),
+        (64, 3, 5000, 1000, Pattern::FewValues),
+        (64, 9, 32767, 32, Pattern::Random),
+        (64, 9, 32769, 32, Pattern::FewValues),
+        (64, 65, 32769, 7, Pattern::Random),
+        (64, 4, 32769, 3, Pattern::AllEqual),
+        (64, 4, 40000, 5000, Pattern::Ascending),
+        (256, 9, 8191, 16, Pattern::Random),
+        (256, 9, 8193, 16, Pattern::AllEqual),
+        (256, 3, 16385, 100, Pattern::Descending),
+        (4096, 9, 511, 5, Pattern::Random),
+        (4096, 9, 513, 600, Pattern::FewValues),
+        (4096, 2, 1025, 1, Pattern::Random),
+        (8, 65, 3000, 40, Pattern::Random),
+        (8, 9, 32769, 40, Pattern::FewValues),
+        (128, 3, 32769, 64, Pattern::Random),
+        (4096, 2, 2049, 9, Pattern::Descending),
+        (16, 9, 4097, 1, Pattern::Random),
+        (32, 9, 4097, 2000, Pattern::FewValues),
+    ];
+    for &(m, b, len, k, pattern) in shapes {
+        seed += 1;
+        let case = make_case(seed, m, b, len, 1, k, pattern);
+        let lens = lens_for(seed, b, len);
+        run_case(
+            &case,
+            &lens,
+            &engines,
+            &format!("{pattern:?} m={m} B={b} L={len} K={k}"),
+        );
+    }
+}
+
+/// Every query block size and remainder, for each lane width, on a short history.
+#[test]
+fn every_query_count_matches_the_reference() {
+    let engines = engines();
+    for (i, &m) in [6usize, 12, 24, 64, 128, 192, 300].iter().enumerate() {
+        for b in 1..=18 {
+            let seed = 9000 + (i * 100 + b) as u64;
+            let case = make_case(seed, m, b, 300, 0, 10, Pattern::Random);
+            let lens = lens_for(seed, b, 300);
+            run_case(&case, &lens, &engines, &format!("m={m} B={b}"));
+        }
+    }
+}

@@ -13,13 +13,25 @@
 //!   lane, sum over rows. `W = lanes` is a constant for 1..=4 rows (fully unrolled), else a loop.
 //! - Query blocking: `QB` queries share every history load (the loaded vector is XORed with
 //!   each query in registers), so the history is read once per `QB` queries.
-//! - History tiling: when the history exceeds [`TILE_BYTES`], it is walked tile by tile, each
+//! - Short histories (at most [`SEED_ITEMS`] items and 1 MiB; every per-query history of that
+//!   size): two passes over a `u16` distance buffer instead of the history ([`short`]). Pass 1
+//!   writes all distances of a query block (the buffer, `QB * L * 2` bytes, stays in L2);
+//!   then per query the exact `K`-th distance `t` comes from vector counts `#{d <= t}`
+//!   ([`kth_smallest`]; distances take only `m + 1` values, so this is a search over at most
+//!   13 probes, usually 2 or 3 when started from the previous query's `t`), and exactly `K`
+//!   keys are gathered in index order (all `d < t`, then the first `d == t`), 64 at a time by a
+//!   vector compare. No per-survivor branch in the scan, no comparison sort.
+//! - Long histories: the same pre-pass over the first [`SEED_ITEMS`] items gives each query an
+//!   exact bound (`t*` of the prefix caps its filter: [`seed`]), then one streaming pass
+//!   ([`scan`]) compares each vector of distances against the running threshold of the top-K
+//!   ([`super::topk`]): one vector compare per query, one branch per query block; only set mask
+//!   bits (survivors, about `K ln(L / prefix)` per query) reach the scalar top-K code.
+//! - History tiling (long histories): the history is walked tile by tile ([`TILE_BYTES`]), each
 //!   tile serving a group of [`GROUP`] queries before the next, so the tile stays in L2.
-//! - Top-K: one vector compare of the distances against the query's threshold
-//!   ([`super::topk`]); only set mask bits (survivors) reach the scalar top-K code.
 //! - Tails: the last `len % N` items go through [`Vector::load_partial`], which never reads a
 //!   lane beyond item `len - 1` (masked loads on AVX-512, a zero-padded copy elsewhere), and the
-//!   survivor mask is cut to the valid items. Padding after `len` is never read.
+//!   survivor mask is cut to the valid items. Padding after `len` is never read; the distance
+//!   buffer's own padding (to 64) holds `u16::MAX`, which no count or mask accepts.
 
 use super::topk::{Scratch, Topk, MAX_VECTOR_ITEMS};
 use super::{Batch, Shared};
@@ -88,6 +100,32 @@ pub(crate) trait Vector: Copy {
     /// # Safety
     /// `out..out + N` writable.
     unsafe fn store_u16(d: Self, out: *mut u16);
+
+    /// How many of the `n` distances at `d` are `<= t` (`n` a multiple of 64). Lives in this
+    /// trait only to be compiled per instruction set; the lane type plays no part.
+    ///
+    /// # Safety
+    /// `d..d + n` readable.
+    #[inline(always)]
+    unsafe fn count_le_u16(d: *const u16, n: usize, t: u16) -> usize {
+        // SAFETY: the caller guarantees `n` readable distances.
+        let d = unsafe { core::slice::from_raw_parts(d, n) };
+        count_le(d, t)
+    }
+
+    /// Bit `j` set when `d[j] <= t`, for the 64 distances at `d`.
+    ///
+    /// # Safety
+    /// `d..d + 64` readable.
+    #[inline(always)]
+    unsafe fn le_mask_u16(d: *const u16, t: u16) -> u64 {
+        let mut m = 0u64;
+        for j in 0..64 {
+            // SAFETY: the caller guarantees 64 readable distances.
+            m |= u64::from(unsafe { *d.add(j) } <= t) << j;
+        }
+        m
+    }
 }
 
 /// Bytes of history (all rows of a tile) scanned by a group of queries before the next tile.
@@ -123,19 +161,16 @@ unsafe fn distances<V: Vector, const QB: usize, const W: usize>(
 ) -> [V; QB] {
     let lanes = if W > 0 { W } else { lanes };
     // SAFETY: for the whole body, the caller guarantees the rows and the queries are readable.
+    // (Plain loops, no closures: closures and `array::from_fn` are not inlined into the
+    // `#[target_feature]` context, which would turn every intrinsic into a call.)
     unsafe {
-        let row = |w: usize| {
-            let p = hist.add(w * stride + i);
-            match partial {
-                None => V::load(p),
-                Some(n) => V::load_partial(p, n),
-            }
-        };
-        let h = row(0);
-        let mut d: [V; QB] =
-            core::array::from_fn(|j| V::xor_popcnt(h, V::splat(*q.add(j * lanes))));
+        let h = load_row::<V>(hist, i, partial);
+        let mut d = [h; QB];
+        for (j, dj) in d.iter_mut().enumerate() {
+            *dj = V::xor_popcnt(h, V::splat(*q.add(j * lanes)));
+        }
         for w in 1..lanes {
-            let h = row(w);
+            let h = load_row::<V>(hist.add(w * stride), i, partial);
             for (j, dj) in d.iter_mut().enumerate() {
                 *dj = V::add(*dj, V::xor_popcnt(h, V::splat(*q.add(j * lanes + w))));
             }
@@ -144,19 +179,55 @@ unsafe fn distances<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
-/// Feeds the survivors (`mask`) of distances `d` for items `base..` to `top`, and refreshes the
-/// threshold vector.
+/// Items `i..i + N` of one lane row, or the first `n` of them.
+///
+/// # Safety
+/// `row + i .. + N` (or `+ n`) readable.
 #[inline(always)]
-unsafe fn offer<V: Vector>(top: &mut Topk<'_>, thr: &mut V, d: V, base: usize, mask: u64) {
-    let mut buf = [0u16; MAX_VECTOR_ITEMS];
-    // SAFETY: `buf` holds 64 >= N distances.
-    unsafe { V::store_u16(d, buf.as_mut_ptr()) };
-    top.take(&buf, base, mask);
-    // SAFETY: the instruction set is available (we run inside its entry point).
-    *thr = unsafe { V::splat_dist(top.thr) };
+unsafe fn load_row<V: Vector>(row: *const V::Lane, i: usize, partial: Option<usize>) -> V {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        match partial {
+            None => V::load(row.add(i)),
+            Some(n) => V::load_partial(row.add(i), n),
+        }
+    }
 }
 
-/// Scans items `t0..t1` of one history for `QB` queries, feeding their top-K states.
+/// Feeds the survivors (`mask`) of distances `d` for items `base..` to `top`, and refreshes the
+/// filter vector. Kept out of line: survivors are rare once the threshold has settled, and the
+/// scan loop stays small.
+#[inline(never)]
+#[cold]
+fn offer(top: &mut Topk<'_>, d: &[u16; MAX_VECTOR_ITEMS], base: usize, mask: u64) -> u32 {
+    top.take(d, base, mask);
+    top.filter()
+}
+
+/// Handles the survivors of one step for `QB` queries (`masks[j]` of `d[j]`).
+#[inline(always)]
+unsafe fn offer_all<V: Vector, const QB: usize>(
+    tops: &mut [Topk<'_>; QB],
+    thr: &mut [V; QB],
+    d: &[V; QB],
+    masks: &[u64; QB],
+    base: usize,
+) {
+    let mut buf = [0u16; MAX_VECTOR_ITEMS];
+    for j in 0..QB {
+        if masks[j] != 0 {
+            // SAFETY: `buf` holds 64 >= N distances; the instruction set is available (we run
+            // inside its entry point).
+            unsafe {
+                V::store_u16(d[j], buf.as_mut_ptr());
+                thr[j] = V::splat_dist(offer(&mut tops[j], &buf, base, masks[j]));
+            }
+        }
+    }
+}
+
+/// Scans items `t0..t1` of one history for `QB` queries, feeding their top-K states: per step,
+/// `QB` vector compares against the filters, OR-ed into one branch.
 ///
 /// # Safety
 /// As [`distances`], for every item in `t0..t1`; `t1 < 2^32`.
@@ -170,18 +241,24 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     t1: usize,
     tops: &mut [Topk<'_>; QB],
 ) {
-    // SAFETY: for the whole body, the caller guarantees the items `t0..t1` of every row are readable;
-    // we run inside the instruction set's entry point.
+    // SAFETY: for the whole body, the caller guarantees the items `t0..t1` of every row are
+    // readable; we run inside the instruction set's entry point.
     unsafe {
-        let mut thr: [V; QB] = core::array::from_fn(|j| V::splat_dist(tops[j].thr));
+        let mut thr = [V::splat_dist(0); QB];
+        for (t, top) in thr.iter_mut().zip(tops.iter()) {
+            *t = V::splat_dist(top.filter());
+        }
         let mut i = t0;
         while i + V::N <= t1 {
             let d = distances::<V, QB, W>(q, lanes, hist, stride, i, None);
+            let mut masks = [0u64; QB];
+            let mut any = 0;
             for j in 0..QB {
-                let mask = V::lt_mask(d[j], thr[j]);
-                if mask != 0 {
-                    offer(&mut tops[j], &mut thr[j], d[j], i, mask);
-                }
+                masks[j] = V::lt_mask(d[j], thr[j]);
+                any |= masks[j];
+            }
+            if any != 0 {
+                offer_all(tops, &mut thr, &d, &masks, i);
             }
             i += V::N;
         }
@@ -189,14 +266,185 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
             let n = t1 - i;
             let d = distances::<V, QB, W>(q, lanes, hist, stride, i, Some(n));
             let valid = (1u64 << n) - 1;
+            let mut masks = [0u64; QB];
             for j in 0..QB {
-                let mask = V::lt_mask(d[j], thr[j]) & valid;
-                if mask != 0 {
-                    offer(&mut tops[j], &mut thr[j], d[j], i, mask);
+                masks[j] = V::lt_mask(d[j], thr[j]) & valid;
+            }
+            offer_all(tops, &mut thr, &d, &masks, i);
+        }
+    }
+}
+
+/// Items of the dense pre-pass ([`seed`]), and the longest history the two-pass path
+/// ([`short`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2 (512 KiB).
+pub(crate) const SEED_ITEMS: usize = 32768;
+
+/// `#{x in d : x <= t}` (a loop the compiler vectorises).
+#[inline(always)]
+fn count_le(d: &[u16], t: u16) -> usize {
+    let mut c = 0u32;
+    for &x in d {
+        c += u32::from(x <= t);
+    }
+    c as usize
+}
+
+/// The dense pre-pass: distances of the first `p` items (`k <= p <= SEED_ITEMS`) for `QB`
+/// queries into `buf` (rows of `p` rounded up to 64, padded with `u16::MAX`), then per query the
+/// exact `k`-th smallest of them, `t*` ([`kth_smallest`], seeded by the previous query's), which
+/// caps the query's filter ([`Topk::set_cap`]). Without it, the running threshold starts at
+/// "everything" and falls slowly, and the first few hundred items each cost a survivor; with it,
+/// only the items that end in the prefix's top-K (and later improvements) survive. Returns the
+/// last query's `t*` (the next hint).
+///
+/// # Safety
+/// As [`scan`] for items `0..p`; `buf` holds `QB` padded rows.
+#[inline(always)]
+unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
+    q: *const V::Lane,
+    lanes: usize,
+    hist: *const V::Lane,
+    stride: usize,
+    p: usize,
+    maxd: usize,
+    tops: &mut [Topk<'_>; QB],
+    buf: &mut [u16],
+    mut hint: Option<u32>,
+) -> Option<u32> {
+    let k = tops[0].k();
+    let row_len = p.next_multiple_of(64);
+    let buf = &mut buf[..QB * row_len];
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= p`.
+    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, p, buf.as_mut_ptr(), row_len) };
+    for (j, top) in tops.iter_mut().enumerate() {
+        buf[j * row_len + p..(j + 1) * row_len].fill(u16::MAX);
+        // SAFETY: the row holds `row_len` distances, `p >= k` of them real.
+        let (t, _) =
+            unsafe { kth_smallest::<V>(buf[j * row_len..].as_ptr(), row_len, k, maxd, hint) };
+        top.set_cap(t as u32);
+        hint = Some(t as u32);
+    }
+    hint
+}
+
+/// The smallest `t` with at least `k` of the distances `d` (`n` of them, a multiple of 64,
+/// `k <= n` counting only real items: padding is `u16::MAX`) `<= t`: from `hint` (the answer of
+/// a similar query) by unit steps, which usually takes two or three counts, else by binary
+/// search over `0..=maxd`.
+///
+/// # Safety
+/// `d..d + n` readable; at least `k` of them `<= maxd`.
+#[inline(always)]
+unsafe fn kth_smallest<V: Vector>(
+    d: *const u16,
+    n: usize,
+    k: usize,
+    maxd: usize,
+    hint: Option<u32>,
+) -> (usize, usize) {
+    let count = |t: usize| {
+        // SAFETY: `d..d + n` readable, as the caller guarantees.
+        unsafe { V::count_le_u16(d, n, t as u16) }
+    };
+    // Returns `t` and `#{d < t}` (known from the search when it probed `t - 1`).
+    match hint {
+        Some(h) => {
+            let mut t = (h as usize).min(maxd);
+            let mut c = count(t);
+            if c >= k {
+                // Down while `t - 1` still reaches `k`.
+                loop {
+                    if t == 0 {
+                        return (0, 0);
+                    }
+                    let below = count(t - 1);
+                    if below < k {
+                        return (t, below);
+                    }
+                    t -= 1;
+                }
+            } else {
+                // Up until `t` reaches `k`; the previous count is then `#{d < t}`.
+                loop {
+                    let below = c;
+                    t += 1;
+                    c = count(t);
+                    if c >= k {
+                        return (t, below);
+                    }
                 }
             }
         }
+        None => {
+            let (mut lo, mut hi) = (0usize, maxd);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if count(mid) >= k {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            (lo, if lo == 0 { 0 } else { count(lo - 1) })
+        }
     }
+}
+
+/// The two-pass path for a short history (`k <= len <= SEED_ITEMS`), `QB` queries: all
+/// distances into `buf` (rows of `len` rounded up to 64, padded with `u16::MAX`), per query the
+/// exact `K`-th distance `t` ([`kth_smallest`], seeded by the previous query's), then exactly `K`
+/// keys straight from the buffer: every item below `t` and the first `K - #{d < t}` at `t`, in
+/// index order ([`Vector::le_mask_u16`] finds them 64 at a time). No second pass over the
+/// history, no survivor branch per vector, no overflow. Returns the last query's `t`.
+///
+/// # Safety
+/// As [`scan`] for items `0..len`; every state fresh; `buf` holds `QB` padded rows.
+#[inline(always)]
+unsafe fn short<V: Vector, const QB: usize, const W: usize>(
+    q: *const V::Lane,
+    lanes: usize,
+    hist: *const V::Lane,
+    stride: usize,
+    len: usize,
+    maxd: usize,
+    tops: &mut [Topk<'_>; QB],
+    buf: &mut [u16],
+    mut hint: Option<u32>,
+) -> Option<u32> {
+    let k = tops[0].k();
+    let row_len = len.next_multiple_of(64);
+    let buf = &mut buf[..QB * row_len];
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= len`.
+    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, len, buf.as_mut_ptr(), row_len) };
+    for (j, top) in tops.iter_mut().enumerate() {
+        // The padding never counts (the buffer is reused across histories of other lengths).
+        buf[j * row_len + len..(j + 1) * row_len].fill(u16::MAX);
+        let row = &buf[j * row_len..][..row_len];
+        // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
+        let (t, below) = unsafe { kth_smallest::<V>(row.as_ptr(), row_len, k, maxd, hint) };
+        let mut eq_left = k - below;
+        let out = top.keys_ptr();
+        let mut n = 0;
+        for c in (0..row_len).step_by(64) {
+            // SAFETY: `c + 64 <= row_len`.
+            let mut m = unsafe { V::le_mask_u16(row.as_ptr().add(c), t as u16) };
+            while m != 0 {
+                let i = c + m.trailing_zeros() as usize;
+                m &= m - 1;
+                let x = row[i];
+                let eq = usize::from(x as usize == t && eq_left > 0);
+                // SAFETY: `n <= k` (exactly `below` keys lie below `t` and `eq_left` more are
+                // kept at `t`), and the key buffer holds more than `k` keys (`k <= len`).
+                unsafe { out.add(n).write((u64::from(x) << 32) | i as u64) };
+                n += usize::from((x as usize) < t) | eq;
+                eq_left -= eq;
+            }
+        }
+        let decided = top.load_keys(n, len);
+        debug_assert!(decided && n == k);
+        hint = Some(t as u32);
+    }
+    hint
 }
 
 /// Top-K over a shared history, `QB` queries per pass.
@@ -234,12 +482,29 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     if len == 0 || a.nq == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
         return;
     }
-    let tile = tile_items::<V::Lane>(lanes);
+    let p = len.min(SEED_ITEMS);
+    // A short history (all of it in the pre-pass, at most 4 tiles of bytes): the two-pass path
+    // decides it, in one pass over the history per query block.
+    let bytes = len * lanes * core::mem::size_of::<V::Lane>();
+    let is_short = p == len && p >= k && bytes <= 4 * TILE_BYTES;
+    let tile = if is_short {
+        len
+    } else {
+        tile_items::<V::Lane>(lanes)
+    };
     let group = if len <= tile { QB } else { GROUP };
-    let mut scratch = Scratch::new(group.min(a.nq), k, len, max_distance::<V::Lane>(lanes));
+    let maxd = max_distance::<V::Lane>(lanes);
+    let mut scratch = Scratch::new(group.min(a.nq), k, len, maxd);
     let mut tops = scratch.states();
     let kept = k.min(len);
     let hist = a.hist.as_ptr();
+    // The dense pre-pass pays off when its prefix holds at least `k` items.
+    let mut seed_buf = if p >= k {
+        vec![u16::MAX; QB.min(a.nq) * p.next_multiple_of(64)]
+    } else {
+        Vec::new()
+    };
+    let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
         let full = gq / QB * QB;
@@ -252,14 +517,56 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 let block: &mut [Topk<'_>; QB] = block.try_into().expect("QB states");
                 let q = a.q[(g0 + bi * QB) * lanes..].as_ptr();
                 // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
-                unsafe { scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block) };
+                unsafe {
+                    if is_short {
+                        let buf = &mut seed_buf;
+                        hint = short::<V, QB, W>(
+                            q, lanes, hist, a.stride, len, maxd, block, buf, hint,
+                        );
+                        continue;
+                    }
+                    if t0 == 0 && p >= k {
+                        hint = seed::<V, QB, W>(
+                            q,
+                            lanes,
+                            hist,
+                            a.stride,
+                            p,
+                            maxd,
+                            block,
+                            &mut seed_buf,
+                            hint,
+                        );
+                    }
+                    scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
+                }
             }
             for (si, top) in singles.iter_mut().enumerate() {
                 let q = a.q[(g0 + full + si) * lanes..].as_ptr();
+                let top = core::array::from_mut(top);
                 // SAFETY: as above, one query.
                 unsafe {
-                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, core::array::from_mut(top))
-                };
+                    if is_short {
+                        let buf = &mut seed_buf;
+                        hint =
+                            short::<V, 1, W>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+                        continue;
+                    }
+                    if t0 == 0 && p >= k {
+                        hint = seed::<V, 1, W>(
+                            q,
+                            lanes,
+                            hist,
+                            a.stride,
+                            p,
+                            maxd,
+                            top,
+                            &mut seed_buf,
+                            hint,
+                        );
+                    }
+                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
+                }
             }
         }
         for (j, top) in tops.iter_mut().enumerate() {
@@ -303,9 +610,16 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     if a.cap == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
         return;
     }
-    let mut scratch = Scratch::new(1, k, a.cap, max_distance::<V::Lane>(lanes));
+    let maxd = max_distance::<V::Lane>(lanes);
+    let mut scratch = Scratch::new(1, k, a.cap, maxd);
     let mut tops = scratch.states();
+    let mut seed_buf = if a.cap >= k {
+        vec![u16::MAX; a.cap.min(SEED_ITEMS).next_multiple_of(64)]
+    } else {
+        Vec::new()
+    };
     let top: &mut [Topk<'_>; 1] = (&mut tops[..1]).try_into().expect("one state");
+    let mut hint: Option<u32> = None;
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
         if len == 0 {
@@ -314,8 +628,29 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         top[0].reset();
         let q = a.q[b * lanes..].as_ptr();
         let hist = a.hists[b * lanes * a.stride..].as_ptr();
+        let p = len.min(SEED_ITEMS);
         // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
-        unsafe { scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top) };
+        unsafe {
+            if p == len && p >= k {
+                let buf = &mut seed_buf;
+                hint = short::<V, 1, W>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+            } else {
+                if p >= k {
+                    hint = seed::<V, 1, W>(
+                        q,
+                        lanes,
+                        hist,
+                        a.stride,
+                        p,
+                        maxd,
+                        top,
+                        &mut seed_buf,
+                        hint,
+                    );
+                }
+                scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
+            }
+        }
         let kept = k.min(len);
         top[0].finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
     }

@@ -36,15 +36,18 @@ pub(crate) struct Scratch {
     k: usize,
 }
 
-/// Slack in each key buffer: the most survivors one mask (one vector of items) can add.
+/// The most items (and so survivors) one vector holds.
 pub(crate) const MAX_VECTOR_ITEMS: usize = 64;
+
+/// Slack after a key buffer's compaction limit: one vector of survivors.
+pub(crate) const KEY_SLACK: usize = MAX_VECTOR_ITEMS;
 
 impl Scratch {
     /// Storage for `groups` queries, top-`k` over at most `len` items of distance `<= maxd`.
     pub(crate) fn new(groups: usize, k: usize, len: usize, maxd: usize) -> Scratch {
         let limit = k.saturating_mul(2).max(k.saturating_add(MAX_VECTOR_ITEMS));
         // A buffer never holds more keys than items seen, so `len` bounds it too.
-        let key_cap = limit.min(len) + MAX_VECTOR_ITEMS;
+        let key_cap = limit.min(len) + KEY_SLACK;
         let bins = maxd + 1;
         Scratch {
             keys: vec![0; groups * key_cap],
@@ -67,6 +70,7 @@ impl Scratch {
                 cnt,
                 n: 0,
                 thr: bins as u32,
+                cap: bins as u32,
                 c_lt: 0,
                 k,
                 limit,
@@ -81,7 +85,9 @@ pub(crate) struct Topk<'a> {
     cnt: &'a mut [u32],
     n: usize,
     /// Candidates need a distance `< thr`.
-    pub(crate) thr: u32,
+    thr: u32,
+    /// An upper bound on the final threshold plus one, from a pre-pass ([`Topk::set_cap`]).
+    cap: u32,
     c_lt: usize,
     k: usize,
     limit: usize,
@@ -94,13 +100,69 @@ impl Topk<'_> {
         self.cnt.fill(0);
         self.n = 0;
         self.thr = self.cnt.len() as u32;
+        self.cap = self.thr;
         self.c_lt = 0;
     }
 
-    /// Offers the items `base + j` for every set bit `j` of `mask` (ascending), whose distances
-    /// are `d[j]`. `mask` holds at most [`MAX_VECTOR_ITEMS`] bits; indices fit `u32`.
+    /// `K`.
+    #[inline(always)]
+    pub(crate) fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Where a two-pass path writes keys `(distance << 32) | index` ([`Topk::load_keys`]):
+    /// `min(len, limit) + KEY_SLACK` keys are writable there (more than `K` when `K <= len`).
+    #[inline(always)]
+    pub(crate) fn keys_ptr(&mut self) -> *mut u64 {
+        self.keys.as_mut_ptr()
+    }
+
+    /// Adopts the `n` keys written at [`Topk::keys_ptr`] (on a fresh state, in index order, and
+    /// a superset of the best `K`: every item of distance `< c` for some cap `c`) and says
+    /// whether they decide the result: they do when there are at least `K` of them (then every
+    /// one of the best `K` has a distance `< c`), or when they are all `len` items. Then
+    /// [`Topk::finish`] gives the result.
+    pub(crate) fn load_keys(&mut self, n: usize, len: usize) -> bool {
+        if n < self.k && n < len {
+            return false;
+        }
+        self.n = n;
+        for &key in &self.keys[..n] {
+            self.cnt[(key >> 32) as usize] += 1;
+        }
+        if n >= self.k {
+            // The K-th smallest distance `t`, and how many lie below it.
+            let (mut t, mut below) = (0usize, 0usize);
+            while below + (self.cnt[t] as usize) < self.k {
+                below += self.cnt[t] as usize;
+                t += 1;
+            }
+            self.thr = t as u32;
+            self.c_lt = below;
+        }
+        true
+    }
+
+    /// The vector filter: an item can only enter the top-K with a distance `< filter()`.
+    #[inline(always)]
+    pub(crate) fn filter(&self) -> u32 {
+        self.thr.min(self.cap)
+    }
+
+    /// Declares (before any item is offered) that at least `K` items of this history have a
+    /// distance `<= t`, so no item of distance `> t` can be among the best `K`: the filter drops
+    /// them from the start. Items below the cap still all reach [`Topk::take`], in index order,
+    /// so `cnt` stays exact below the threshold and the result is unchanged.
     #[inline]
-    pub(crate) fn take(&mut self, d: &[u16; MAX_VECTOR_ITEMS], base: usize, mut mask: u64) {
+    pub(crate) fn set_cap(&mut self, t: u32) {
+        self.cap = self.cap.min(t + 1);
+    }
+
+    /// Offers the items `base + j` for every set bit `j` of `mask` (ascending), whose distances
+    /// are `d[j]` (each `< filter()` when the mask was made). `mask` holds at most
+    /// [`MAX_VECTOR_ITEMS`] bits, all below `d.len()`; indices fit `u32`.
+    #[inline]
+    pub(crate) fn take(&mut self, d: &[u16], base: usize, mut mask: u64) {
         while mask != 0 {
             let j = mask.trailing_zeros() as usize;
             mask &= mask - 1;
@@ -201,7 +263,7 @@ mod tests {
             d[..part.len()].copy_from_slice(part);
             let mut mask = 0u64;
             for (j, &x) in part.iter().enumerate() {
-                mask |= u64::from(u32::from(x) < t.thr) << j;
+                mask |= u64::from(u32::from(x) < t.filter()) << j;
             }
             t.take(&d, c * chunk, mask);
         }

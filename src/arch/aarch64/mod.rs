@@ -1,31 +1,25 @@
 //! aarch64 kernels: NEON (Advanced SIMD, present on every aarch64 CPU).
+//!
+//! The scans are the generic algorithms of [`super::generic`] over the vectors of [`neon`].
 
 mod encode;
 
-use super::{scalar, Kernels, LaneKernels};
+use super::Kernels;
 use crate::dispatch::Isa;
-use crate::layout::Lane;
+
+mod neon;
 
 /// Whether this CPU runs the NEON table.
 pub(crate) fn has_neon() -> bool {
     std::arch::is_aarch64_feature_detected!("neon")
 }
 
-const fn scalar_lanes<T: Lane>() -> LaneKernels<T> {
-    LaneKernels {
-        topk_shared: scalar::topk_shared::<T>,
-        topk_batch: scalar::topk_batch::<T>,
-        dist_shared: scalar::dist_shared::<T>,
-        dist_batch: scalar::dist_batch::<T>,
-    }
-}
-
 /// The NEON table.
 pub(crate) static NEON: Kernels = Kernels {
     isa: Isa::Neon,
-    u8: scalar_lanes::<u8>(),
-    u16: scalar_lanes::<u16>(),
-    u32: scalar_lanes::<u32>(),
-    u64: scalar_lanes::<u64>(),
+    u8: neon::u8s::KERNELS,
+    u16: neon::u16s::KERNELS,
+    u32: neon::u32s::KERNELS,
+    u64: neon::u64s::KERNELS,
     encode: encode::encode_neon,
 };

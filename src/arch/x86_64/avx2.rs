@@ -27,6 +27,26 @@ unsafe fn popcnt_bytes(v: __m256i) -> __m256i {
     }
 }
 
+/// `d <= t` per unsigned 16-bit lane (all ones or zero).
+#[inline(always)]
+unsafe fn le_u16(d: __m256i, t: __m256i) -> __m256i {
+    // SAFETY: AVX2 available.
+    unsafe { _mm256_cmpeq_epi16(_mm256_min_epu16(d, t), d) }
+}
+
+/// The `d <= t` bits of the 32 distances at `d`, in order.
+#[inline(always)]
+unsafe fn le_mask32(d: *const u16, t: __m256i) -> u32 {
+    // SAFETY: the caller guarantees 32 readable distances; AVX2 available.
+    unsafe {
+        let a = le_u16(_mm256_loadu_si256(d.cast()), t);
+        let b = le_u16(_mm256_loadu_si256(d.add(16).cast()), t);
+        // packs per 128-bit half: [a 0-7, b 0-7 | a 8-15, b 8-15]; reorder quads.
+        let p = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(a, b));
+        _mm256_movemask_epi8(p) as u32
+    }
+}
+
 /// Defines a two-`ymm` vector type; `$body` supplies the lane-specific methods.
 macro_rules! ymm2_vector {
     ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
@@ -54,6 +74,31 @@ macro_rules! ymm2_vector {
                     let c0 = popcnt_bytes(_mm256_xor_si256(a.0, b.0));
                     let c1 = popcnt_bytes(_mm256_xor_si256(a.1, b.1));
                     Self(Self::widen(c0), Self::widen(c1))
+                }
+            }
+
+            #[inline(always)]
+            unsafe fn count_le_u16(d: *const u16, n: usize, t: u16) -> usize {
+                // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances.
+                unsafe {
+                    let tv = _mm256_set1_epi16(t as i16);
+                    let (mut c0, mut c1) = (0u32, 0u32);
+                    let mut i = 0;
+                    while i < n {
+                        c0 += le_mask32(d.add(i), tv).count_ones();
+                        c1 += le_mask32(d.add(i + 32), tv).count_ones();
+                        i += 64;
+                    }
+                    (c0 + c1) as usize
+                }
+            }
+
+            #[inline(always)]
+            unsafe fn le_mask_u16(d: *const u16, t: u16) -> u64 {
+                // SAFETY: the caller guarantees 64 readable distances.
+                unsafe {
+                    let tv = _mm256_set1_epi16(t as i16);
+                    u64::from(le_mask32(d, tv)) | (u64::from(le_mask32(d.add(32), tv)) << 32)
                 }
             }
 

@@ -44,6 +44,36 @@ macro_rules! zmm_vector {
                 Self(unsafe { _mm512_loadu_si512(p.cast()) })
             }
 
+            #[inline(always)]
+            unsafe fn count_le_u16(d: *const u16, n: usize, t: u16) -> usize {
+                // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances;
+                // AVX-512 BW available.
+                unsafe {
+                    let tv = _mm512_set1_epi16(t as i16);
+                    let (mut c0, mut c1) = (0u32, 0u32);
+                    let mut i = 0;
+                    while i < n {
+                        let a = _mm512_loadu_si512(d.add(i).cast());
+                        let b = _mm512_loadu_si512(d.add(i + 32).cast());
+                        c0 += _mm512_cmple_epu16_mask(a, tv).count_ones();
+                        c1 += _mm512_cmple_epu16_mask(b, tv).count_ones();
+                        i += 64;
+                    }
+                    (c0 + c1) as usize
+                }
+            }
+
+            #[inline(always)]
+            unsafe fn le_mask_u16(d: *const u16, t: u16) -> u64 {
+                // SAFETY: the caller guarantees 64 readable distances; AVX-512 BW available.
+                unsafe {
+                    let tv = _mm512_set1_epi16(t as i16);
+                    let a = _mm512_cmple_epu16_mask(_mm512_loadu_si512(d.cast()), tv);
+                    let b = _mm512_cmple_epu16_mask(_mm512_loadu_si512(d.add(32).cast()), tv);
+                    u64::from(a) | (u64::from(b) << 32)
+                }
+            }
+
             $($body)*
         }
     };
