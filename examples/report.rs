@@ -29,8 +29,8 @@ fn opts() -> Opts {
     let mut o = Opts {
         json: None,
         quick: false,
-        min_ms: 60,
-        reps: 5,
+        min_ms: 100,
+        reps: 7,
         threads: 0,
     };
     let mut it = std::env::args().skip(1);
