@@ -300,10 +300,13 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     dist: &mut [u16],
 ) {
     let lanes = a.lanes;
-    if a.cap == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
+    // Scratch for the longest valid history, not the capacity: with no queries, or short ones
+    // in a long capacity, a huge `K` or `L` must not allocate anything large.
+    let longest = a.lens.iter().max().map_or(0, |&l| l as usize);
+    if longest == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
         return;
     }
-    let mut scratch = Scratch::new(1, k, a.cap, max_distance::<V::Lane>(lanes));
+    let mut scratch = Scratch::new(1, k, longest, max_distance::<V::Lane>(lanes));
     let mut tops = scratch.states();
     let top: &mut [Topk<'_>; 1] = (&mut tops[..1]).try_into().expect("one state");
     for b in 0..a.nq {
