@@ -19,9 +19,16 @@ pub const STRIDE_MULTIPLE: usize = 64;
 
 pub(crate) type Words = AVec<u64, ConstAlign<BUFFER_ALIGN>>;
 
-/// Zeroed aligned storage for at least `bytes` bytes.
-fn zeroed_words(bytes: usize) -> Words {
-    AVec::from_iter(BUFFER_ALIGN, core::iter::repeat_n(0u64, bytes.div_ceil(8)))
+/// Zeroed aligned storage for at least `bytes` bytes; `Error::SizeOverflow` past what one
+/// allocation may hold (`isize::MAX` bytes, less the alignment), rather than a panic.
+fn zeroed_words(bytes: usize) -> Result<Words> {
+    if bytes > isize::MAX as usize - BUFFER_ALIGN {
+        return Err(Error::SizeOverflow);
+    }
+    Ok(AVec::from_iter(
+        BUFFER_ALIGN,
+        core::iter::repeat_n(0u64, bytes.div_ceil(8)),
+    ))
 }
 
 /// Calls `$body` with the type alias `$t` bound to the lane type of `$layout`.
@@ -122,7 +129,7 @@ impl Fingerprints {
         Ok(Fingerprints {
             layout,
             n,
-            words: zeroed_words(bytes),
+            words: zeroed_words(bytes)?,
         })
     }
 
@@ -304,7 +311,7 @@ impl History {
             layout,
             len,
             stride,
-            words: zeroed_words(bytes),
+            words: zeroed_words(bytes)?,
         })
     }
 
@@ -502,12 +509,16 @@ impl HistoryBatch {
         let stride = padded_stride(cap)?;
         let lanes = mul(mul(b, layout.lanes())?, stride)?;
         let bytes = mul(lanes, layout.lane_type().bytes())?;
+        // `lens` holds `b` values even when the capacity (so the history storage) is zero.
+        if b > isize::MAX as usize / core::mem::size_of::<u32>() {
+            return Err(Error::SizeOverflow);
+        }
         Ok(HistoryBatch {
             layout,
             cap,
             stride,
             lens: vec![0; b],
-            words: zeroed_words(bytes),
+            words: zeroed_words(bytes)?,
         })
     }
 

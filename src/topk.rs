@@ -230,6 +230,16 @@ pub fn distances_batch(
     Engine::current().distances_batch(queries, histories, out)
 }
 
+/// `B * k` output slots, as many as one allocation of `u32` may hold, else
+/// `Error::SizeOverflow` (not a panic).
+fn slots(b: usize, k: usize) -> Result<usize> {
+    let n = mul(b, k)?;
+    if n > isize::MAX as usize / core::mem::size_of::<u32>() {
+        return Err(Error::SizeOverflow);
+    }
+    Ok(n)
+}
+
 /// An owned top-K result: `B` rows of `k` slots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopK {
@@ -242,7 +252,7 @@ pub struct TopK {
 impl TopK {
     /// [`topk_shared`] into freshly allocated buffers.
     pub fn shared(queries: FingerprintsRef<'_>, history: HistoryRef<'_>, k: usize) -> Result<TopK> {
-        let n = mul(queries.len(), k)?;
+        let n = slots(queries.len(), k)?;
         let (mut idx, mut dist) = (vec![0; n], vec![0; n]);
         let f = Engine::current().topk_shared(queries, history, k, &mut idx, &mut dist)?;
         Ok(TopK {
@@ -259,7 +269,7 @@ impl TopK {
         histories: HistoryBatchRef<'_>,
         k: usize,
     ) -> Result<TopK> {
-        let n = mul(queries.len(), k)?;
+        let n = slots(queries.len(), k)?;
         let (mut idx, mut dist, mut filled) = (vec![0; n], vec![0; n], vec![0; queries.len()]);
         Engine::current().topk_batch(queries, histories, k, &mut idx, &mut dist, &mut filled)?;
         Ok(TopK {

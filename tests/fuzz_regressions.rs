@@ -153,3 +153,37 @@ fn topk_batch_scratch_follows_the_longest_valid_history() {
         );
     }
 }
+
+/// Found by `rust_api`: `TopK::shared` with one query and `K = usize::MAX / 2` panicked
+/// ("capacity overflow") while allocating its `B * K` slots, whose product fits `usize` but
+/// whose bytes do not fit one allocation. Owned constructors had the same edge
+/// (`Fingerprints::zeroed`, `History::zeroed`, `HistoryBatch::zeroed` with sizes whose bytes
+/// pass `isize::MAX`). Now each is `Error::SizeOverflow`, as the C ABI's `PTRDIFF_MAX` check.
+#[test]
+fn owned_results_too_large_for_one_allocation_are_size_overflow() {
+    use eta_hamming::{Error, Fingerprints, History, HistoryBatch, TopK};
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let q = Fingerprints::zeroed(64, 1).unwrap();
+    let h = History::from_fingerprints(q.view()).unwrap();
+    let batch = HistoryBatch::gather(q.view(), &[&[0]]).unwrap();
+    for k in [usize::MAX / 2, isize::MAX as usize / 4 + 1, usize::MAX / 4] {
+        assert_eq!(
+            TopK::shared(q.view(), h.view(), k),
+            Err(Error::SizeOverflow),
+            "k = {k}"
+        );
+        assert_eq!(
+            TopK::batch(q.view(), batch.view(), k),
+            Err(Error::SizeOverflow),
+            "k = {k}"
+        );
+    }
+    assert_eq!(
+        Fingerprints::zeroed(8, isize::MAX as usize).unwrap_err(),
+        Error::SizeOverflow
+    );
+    assert_eq!(
+        HistoryBatch::zeroed(8, usize::MAX, 0).unwrap_err(),
+        Error::SizeOverflow
+    );
+}
