@@ -104,6 +104,7 @@ impl Engine {
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = shared_args::<T>(queries, history);
+            debug_assert!(args.invariants_hold() && idx.len() >= needed && dist.len() >= needed);
             // SAFETY: the table only holds kernels this CPU runs; shapes are validated above and by
             // the view constructors (history span, stride >= len, output rows of k).
             unsafe { (T::select(kernels).topk_shared)(&args, k, idx, dist) }
@@ -136,6 +137,7 @@ impl Engine {
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = batch_args::<T>(queries, histories);
+            debug_assert!(args.invariants_hold() && idx.len() >= needed && dist.len() >= needed);
             // SAFETY: as in `topk_shared`; `lens[b] <= cap <= stride` is checked by the view.
             unsafe { (T::select(kernels).topk_batch)(&args, k, idx, dist) }
         });
@@ -158,6 +160,7 @@ impl Engine {
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = shared_args::<T>(queries, history);
+            debug_assert!(args.invariants_hold() && out.len() >= queries.len() * history.len());
             // SAFETY: as in `topk_shared`; `out` holds `B * L` distances.
             unsafe { (T::select(kernels).dist_shared)(&args, out) }
         });
@@ -179,6 +182,7 @@ impl Engine {
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = batch_args::<T>(queries, histories);
+            debug_assert!(args.invariants_hold() && out.len() >= queries.len() * cap);
             // SAFETY: as in `topk_batch`; `out` holds `B * L` distances.
             unsafe { (T::select(kernels).dist_batch)(&args, out) }
         });
