@@ -219,7 +219,7 @@ fn encodes(s: &mut Src) {
         // The `_into` forms agree with the owned ones.
         assert_eq!(into.0, q.as_bytes(), "encode_into");
         let lb = layout.lane_type().bytes();
-        for w in 0..layout.lanes() {
+        for w in 0..if n == 0 { 0 } else { layout.lanes() } {
             let (mine, owned) = (
                 &into.1[w * stride * lb..],
                 &h.as_bytes()[w * h.stride() * lb..],
@@ -303,8 +303,8 @@ fn into<T: Lane>(
     let mut h = vec![T::from_u64(0x5A); history_span(lanes, n, stride).unwrap()];
     e.encode_history_into::<T>(hasher, emb, n, &mut h, stride)
         .unwrap();
-    // Padding items between n and the stride are not written.
-    for w in 0..lanes.saturating_sub(1) {
+    // Padding items between n and the stride are not written (an empty history has none).
+    for w in 0..if n == 0 { 0 } else { lanes - 1 } {
         assert!(h[w * stride + n..(w + 1) * stride]
             .iter()
             .all(|&x| x == T::from_u64(0x5A)));
