@@ -111,12 +111,47 @@ fn no_overlap(outputs: &[Span], inputs: &[Span]) -> Result<()> {
     Ok(())
 }
 
+/// What `slice::from_raw_parts` needs and [`span`] checked, asserted again in debug builds (the
+/// fuzz targets and the test suite run with debug assertions): the span was made for this very
+/// pointer (same address, so the slice keeps the caller's provenance and no stale span is
+/// reused for another buffer), which is non-null and aligned, and the byte count is a whole
+/// number of elements within `isize::MAX`.
+#[inline(always)]
+fn debug_assert_span<T>(s: Span, p: *const T) {
+    debug_assert!(
+        !p.is_null(),
+        "{}: NULL pointer behind a non-empty span",
+        s.what
+    );
+    debug_assert_eq!(
+        s.addr, p as usize,
+        "{}: span checked for another pointer",
+        s.what
+    );
+    debug_assert!(
+        (p as usize).is_multiple_of(mem::align_of::<T>()),
+        "{}: misaligned for its element type",
+        s.what
+    );
+    debug_assert!(
+        s.bytes.is_multiple_of(mem::size_of::<T>()),
+        "{}: not a whole number of elements",
+        s.what
+    );
+    debug_assert!(
+        s.bytes <= isize::MAX as usize,
+        "{}: over isize::MAX bytes",
+        s.what
+    );
+}
+
 /// # Safety
 /// `s` was checked by [`span`] for `p` and the caller guarantees it is valid for reads.
 unsafe fn input<'a, T>(s: Span, p: *const T) -> &'a [T] {
     if s.bytes == 0 {
         return &[];
     }
+    debug_assert_span(s, p);
     // SAFETY: non-null, aligned, at most isize::MAX bytes (checked by `span`); readable for the
     // shape's size by the caller's contract.
     unsafe { slice::from_raw_parts(p, s.bytes / mem::size_of::<T>()) }
@@ -128,6 +163,7 @@ unsafe fn output<'a, T>(s: Span, p: *mut T) -> &'a mut [T] {
     if s.bytes == 0 {
         return &mut [];
     }
+    debug_assert_span(s, p.cast_const());
     // SAFETY: as in `input`; exclusive because `no_overlap` rejected overlapping buffers.
     unsafe { slice::from_raw_parts_mut(p, s.bytes / mem::size_of::<T>()) }
 }
@@ -956,6 +992,71 @@ mod tests {
             assert_eq!(status, EtaStatus::SizeOverflow, "d = {d}");
             assert!(out.is_null());
         }
+    }
+
+    #[test]
+    fn checked_spans_make_slices_of_exactly_their_elements() {
+        let v = [1u64, 2, 3];
+        let s = span("v", v.as_ptr(), 3).unwrap();
+        // SAFETY: checked by `span` for this pointer; `v` is live and readable.
+        assert_eq!(unsafe { input(s, v.as_ptr()) }, &v);
+        let mut w = [0u16; 5];
+        let s = span("w", w.as_ptr(), 5).unwrap();
+        // SAFETY: as above, writable and not aliased.
+        unsafe { output(s, w.as_mut_ptr()) }.fill(7);
+        assert_eq!(w, [7; 5]);
+        // Empty spans give empty slices whatever the pointer (NULL included).
+        let e = span::<u64>("e", core::ptr::null(), 0).unwrap();
+        // SAFETY: an empty span is never dereferenced.
+        assert!(unsafe { input(e, core::ptr::null::<u64>()) }.is_empty());
+    }
+
+    #[test]
+    fn span_refuses_what_a_slice_may_not_be() {
+        let v = [0u64; 2];
+        let odd = v.as_ptr().cast::<u8>().wrapping_add(1).cast::<u64>();
+        assert_eq!(
+            span("v", odd, 1).map(|_| ()),
+            Err(Error::Misaligned {
+                what: "v",
+                align: 8
+            })
+        );
+        assert_eq!(
+            span::<u64>("v", core::ptr::null(), 1).map(|_| ()),
+            Err(Error::NullPointer { what: "v" })
+        );
+        assert_eq!(
+            span("v", v.as_ptr(), isize::MAX as usize / 8 + 1).map(|_| ()),
+            Err(Error::SizeOverflow)
+        );
+    }
+
+    /// The debug assertions in `input`/`output` catch a span that was checked for another
+    /// pointer (they fire before any slice is made, so nothing is read).
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "span checked for another pointer")]
+    fn a_span_for_another_pointer_is_caught_in_debug_builds() {
+        let (a, b) = ([0u32; 4], [0u32; 4]);
+        let s = span("a", a.as_ptr(), 4).unwrap();
+        // SAFETY: not upheld on purpose: the debug assertion panics before the slice is made.
+        let _ = unsafe { input(s, b.as_ptr()) };
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "misaligned for its element type")]
+    fn a_misaligned_pointer_is_caught_in_debug_builds() {
+        let v = [0u64; 2];
+        let odd = v.as_ptr().cast::<u8>().wrapping_add(4).cast::<u64>();
+        let s = Span {
+            what: "v",
+            addr: odd as usize,
+            bytes: 8,
+        };
+        // SAFETY: not upheld on purpose: the debug assertion panics before the slice is made.
+        let _ = unsafe { input(s, odd) };
     }
 
     #[test]

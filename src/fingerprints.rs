@@ -19,9 +19,16 @@ pub const STRIDE_MULTIPLE: usize = 64;
 
 pub(crate) type Words = AVec<u64, ConstAlign<BUFFER_ALIGN>>;
 
-/// Zeroed aligned storage for at least `bytes` bytes.
-fn zeroed_words(bytes: usize) -> Words {
-    AVec::from_iter(BUFFER_ALIGN, core::iter::repeat_n(0u64, bytes.div_ceil(8)))
+/// Zeroed aligned storage for at least `bytes` bytes; `Error::SizeOverflow` past what one
+/// allocation may hold (`isize::MAX` bytes, less the alignment), rather than a panic.
+fn zeroed_words(bytes: usize) -> Result<Words> {
+    if bytes > isize::MAX as usize - BUFFER_ALIGN {
+        return Err(Error::SizeOverflow);
+    }
+    Ok(AVec::from_iter(
+        BUFFER_ALIGN,
+        core::iter::repeat_n(0u64, bytes.div_ceil(8)),
+    ))
 }
 
 /// Calls `$body` with the type alias `$t` bound to the lane type of `$layout`.
@@ -65,6 +72,26 @@ fn bytes_as_lanes<'a, T: Lane>(what: &'static str, bytes: &'a [u8]) -> Result<&'
         what,
         align: core::mem::align_of::<T>(),
     })
+}
+
+/// The lanes behind a view's bytes, for the kernels (which read them through raw pointers, so
+/// what the view promises matters beyond bounds checks). The constructors made `bytes` from a
+/// `&[T]` of the layout's lane type (or checked the alignment in `from_bytes`), so the cast
+/// cannot fail; the debug assertions say why: the lane type is the layout's, the bytes are
+/// aligned to it and hold whole lanes. `bytemuck` checks the same at run time (a panic, never
+/// undefined behaviour) and keeps the borrow's provenance.
+#[inline(always)]
+fn view_lanes<T: Lane>(layout: Layout, bytes: &[u8]) -> &[T] {
+    debug_assert_eq!(T::TYPE, layout.lane_type(), "lanes of another type");
+    debug_assert!(
+        (bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<T>()),
+        "view bytes misaligned for their lane type"
+    );
+    debug_assert!(
+        bytes.len().is_multiple_of(core::mem::size_of::<T>()),
+        "view bytes are not whole lanes"
+    );
+    bytemuck::cast_slice(bytes)
 }
 
 fn check_len(what: &'static str, needed: usize, got: usize) -> Result<()> {
@@ -122,7 +149,7 @@ impl Fingerprints {
         Ok(Fingerprints {
             layout,
             n,
-            words: zeroed_words(bytes),
+            words: zeroed_words(bytes)?,
         })
     }
 
@@ -283,8 +310,7 @@ impl<'a> FingerprintsRef<'a> {
 
     /// The lanes; `T` must be the layout's lane type (checked by the constructors).
     pub(crate) fn lanes<T: Lane>(&self) -> &'a [T] {
-        debug_assert_eq!(T::TYPE, self.layout.lane_type());
-        bytemuck::cast_slice(self.bytes)
+        view_lanes(self.layout, self.bytes)
     }
 }
 
@@ -319,7 +345,7 @@ impl History {
             layout,
             len,
             stride,
-            words: zeroed_words(bytes),
+            words: zeroed_words(bytes)?,
         })
     }
 
@@ -508,8 +534,7 @@ impl<'a> HistoryRef<'a> {
     }
 
     pub(crate) fn lanes<T: Lane>(&self) -> &'a [T] {
-        debug_assert_eq!(T::TYPE, self.layout.lane_type());
-        bytemuck::cast_slice(self.bytes)
+        view_lanes(self.layout, self.bytes)
     }
 }
 
@@ -541,12 +566,16 @@ impl HistoryBatch {
         let stride = padded_stride(cap)?;
         let lanes = mul(mul(b, layout.lanes())?, stride)?;
         let bytes = mul(lanes, layout.lane_type().bytes())?;
+        // `lens` holds `b` values even when the capacity (so the history storage) is zero.
+        if b > isize::MAX as usize / core::mem::size_of::<u32>() {
+            return Err(Error::SizeOverflow);
+        }
         Ok(HistoryBatch {
             layout,
             cap,
             stride,
             lens: vec![0; b],
-            words: zeroed_words(bytes),
+            words: zeroed_words(bytes)?,
         })
     }
 
@@ -733,8 +762,7 @@ impl<'a> HistoryBatchRef<'a> {
     }
 
     pub(crate) fn lanes<T: Lane>(&self) -> &'a [T] {
-        debug_assert_eq!(T::TYPE, self.layout.lane_type());
-        bytemuck::cast_slice(self.bytes)
+        view_lanes(self.layout, self.bytes)
     }
 }
 
@@ -817,4 +845,64 @@ pub fn history_gather_into<T: Lane>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Byte views at every offset: misaligned ones are refused, aligned ones hand the kernels
+    /// exactly the caller's lanes (through `view_lanes`, whose debug assertions run here).
+    #[test]
+    fn byte_views_at_every_offset_are_refused_or_exact() {
+        let store: Vec<u64> = (0..32u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let bytes: &[u8] = bytemuck::cast_slice(&store);
+        for m in [8usize, 16, 32, 64, 200] {
+            let lb = Layout::new(m).unwrap().lane_type().bytes();
+            for off in 0..8 {
+                let b = &bytes[off..off + 200];
+                let aligned = (b.as_ptr() as usize).is_multiple_of(lb);
+                match FingerprintsRef::from_bytes(m, 1, b) {
+                    Ok(v) => {
+                        assert!(aligned);
+                        with_lane_type!(v.layout(), T => {
+                            let lanes = v.lanes::<T>();
+                            assert_eq!(bytemuck::cast_slice::<T, u8>(lanes), &b[..v.as_bytes().len()]);
+                        });
+                    }
+                    Err(e) => assert!(!aligned && matches!(e, Error::Misaligned { .. })),
+                }
+                match HistoryRef::from_bytes(m, 2, 3, b) {
+                    Ok(h) => {
+                        assert!(aligned);
+                        with_lane_type!(h.layout(), T => {
+                            assert_eq!(h.lanes::<T>().len() * lb, h.bytes.len());
+                        });
+                    }
+                    Err(e) => assert!(!aligned && matches!(e, Error::Misaligned { .. })),
+                }
+                let lens = [1u32, 2];
+                match HistoryBatchRef::from_bytes(m, 2, 2, &lens, b) {
+                    Ok(h) => {
+                        assert!(aligned);
+                        with_lane_type!(h.layout(), T => {
+                            assert_eq!(h.lanes::<T>().len() * lb, h.bytes.len());
+                        });
+                    }
+                    Err(e) => assert!(!aligned && matches!(e, Error::Misaligned { .. }), "{e:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "lanes of another type")]
+    fn lanes_of_another_type_are_caught_in_debug_builds() {
+        let data = [0u64; 2];
+        let v = FingerprintsRef::new::<u64>(64, 2, &data).unwrap();
+        let _ = v.lanes::<u32>();
+    }
 }

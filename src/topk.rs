@@ -132,11 +132,12 @@ impl Engine {
         idx: &mut [u32],
         dist: &mut [u16],
     ) -> Result<usize> {
-        check_topk_shared(queries, history, k, idx, dist)?;
+        let needed = check_topk_shared(queries, history, k, idx, dist)?;
         let filled = k.min(history.len());
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = shared_args::<T>(queries, history);
+            debug_assert!(args.invariants_hold() && idx.len() >= needed && dist.len() >= needed);
             // SAFETY: the table only holds kernels this CPU runs; shapes are validated above and by
             // the view constructors (history span, stride >= len, output rows of k).
             unsafe { (T::select(kernels).topk_shared)(&args, k, idx, dist) }
@@ -157,10 +158,11 @@ impl Engine {
         dist: &mut [u16],
         filled: &mut [u32],
     ) -> Result<()> {
-        check_topk_batch(queries, histories, k, idx, dist, filled)?;
+        let needed = check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = batch_args::<T>(queries, histories);
+            debug_assert!(args.invariants_hold() && idx.len() >= needed && dist.len() >= needed);
             // SAFETY: as in `topk_shared`; `lens[b] <= cap <= stride` is checked by the view.
             unsafe { (T::select(kernels).topk_batch)(&args, k, idx, dist) }
         });
@@ -183,6 +185,7 @@ impl Engine {
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = shared_args::<T>(queries, history);
+            debug_assert!(args.invariants_hold() && out.len() >= queries.len() * history.len());
             // SAFETY: as in `topk_shared`; `out` holds `B * L` distances.
             unsafe { (T::select(kernels).dist_shared)(&args, out) }
         });
@@ -204,6 +207,7 @@ impl Engine {
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = batch_args::<T>(queries, histories);
+            debug_assert!(args.invariants_hold() && out.len() >= queries.len() * cap);
             // SAFETY: as in `topk_batch`; `out` holds `B * L` distances.
             unsafe { (T::select(kernels).dist_batch)(&args, out) }
         });
@@ -255,6 +259,16 @@ pub fn distances_batch(
     Engine::current().distances_batch(queries, histories, out)
 }
 
+/// `B * k` output slots, as many as one allocation of `u32` may hold, else
+/// `Error::SizeOverflow` (not a panic).
+fn slots(b: usize, k: usize) -> Result<usize> {
+    let n = mul(b, k)?;
+    if n > isize::MAX as usize / core::mem::size_of::<u32>() {
+        return Err(Error::SizeOverflow);
+    }
+    Ok(n)
+}
+
 /// An owned top-K result: `B` rows of `k` slots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopK {
@@ -267,7 +281,7 @@ pub struct TopK {
 impl TopK {
     /// [`topk_shared`] into freshly allocated buffers.
     pub fn shared(queries: FingerprintsRef<'_>, history: HistoryRef<'_>, k: usize) -> Result<TopK> {
-        let n = mul(queries.len(), k)?;
+        let n = slots(queries.len(), k)?;
         let (mut idx, mut dist) = (vec![0; n], vec![0; n]);
         let f = Engine::current().topk_shared(queries, history, k, &mut idx, &mut dist)?;
         Ok(TopK {
@@ -284,7 +298,7 @@ impl TopK {
         histories: HistoryBatchRef<'_>,
         k: usize,
     ) -> Result<TopK> {
-        let n = mul(queries.len(), k)?;
+        let n = slots(queries.len(), k)?;
         let (mut idx, mut dist, mut filled) = (vec![0; n], vec![0; n], vec![0; queries.len()]);
         Engine::current().topk_batch(queries, histories, k, &mut idx, &mut dist, &mut filled)?;
         Ok(TopK {

@@ -607,14 +607,17 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     dist: &mut [u16],
 ) {
     let lanes = a.lanes;
-    if a.cap == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
+    // Scratch for the longest valid history, not the capacity: with no queries, or short ones
+    // in a long capacity, a huge `K` or `L` must not allocate anything large.
+    let longest = a.lens.iter().max().map_or(0, |&l| l as usize);
+    if longest == 0 || (W > 1 && V::Lane::TYPE != crate::layout::LaneType::U64) {
         return;
     }
     let maxd = max_distance::<V::Lane>(lanes);
-    let mut scratch = Scratch::new(1, k, a.cap, maxd);
+    let mut scratch = Scratch::new(1, k, longest, maxd);
     let mut tops = scratch.states();
-    let mut seed_buf = if a.cap >= k {
-        vec![u16::MAX; a.cap.min(SEED_ITEMS).next_multiple_of(64)]
+    let mut seed_buf = if longest >= k {
+        vec![u16::MAX; longest.min(SEED_ITEMS).next_multiple_of(64)]
     } else {
         Vec::new()
     };

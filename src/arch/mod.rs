@@ -46,6 +46,40 @@ pub(crate) struct Batch<'a, T> {
     pub stride: usize,
 }
 
+impl<T> Shared<'_, T> {
+    /// Whether the invariants above hold (the public API validates them; the kernels read through
+    /// raw pointers on their strength). For debug assertions at every kernel call.
+    pub(crate) fn invariants_hold(&self) -> bool {
+        self.lanes >= 1
+            && self.q.len() >= self.nq.saturating_mul(self.lanes)
+            && self.stride >= self.len
+            && self.len <= crate::layout::MAX_HISTORY_LEN
+            && (self.len == 0
+                || self.hist.len()
+                    >= (self.lanes - 1)
+                        .saturating_mul(self.stride)
+                        .saturating_add(self.len))
+    }
+}
+
+impl<T> Batch<'_, T> {
+    /// Whether the invariants above hold; for debug assertions at every kernel call.
+    pub(crate) fn invariants_hold(&self) -> bool {
+        self.lanes >= 1
+            && self.lens.len() == self.nq
+            && self.lens.iter().all(|&l| l as usize <= self.cap)
+            && self.cap <= self.stride
+            && self.cap <= crate::layout::MAX_HISTORY_LEN
+            && self.q.len() >= self.nq.saturating_mul(self.lanes)
+            && (self.nq == 0
+                || self.cap == 0
+                || self.hists.len()
+                    >= (self.nq.saturating_mul(self.lanes) - 1)
+                        .saturating_mul(self.stride)
+                        .saturating_add(self.cap))
+    }
+}
+
 /// Top-K over a shared history. Writes, for each query `b`, the first `min(k, len)` slots of
 /// row `b` (`idx[b * k ..]`, `dist[b * k ..]`); the caller fills the rest with sentinels.
 pub(crate) type TopkSharedFn<T> = unsafe fn(&Shared<'_, T>, usize, &mut [u32], &mut [u16]);
@@ -101,3 +135,63 @@ select!(u8, u8);
 select!(u16, u16);
 select!(u32, u32);
 select!(u64, u64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_invariants_accept_valid_shapes_and_catch_broken_ones() {
+        let (q, h) = ([0u64; 6], [0u64; 2 * 10 + 7]);
+        let ok = Shared {
+            q: &q,
+            nq: 2,
+            lanes: 3,
+            hist: &h,
+            len: 7,
+            stride: 10,
+        };
+        assert!(ok.invariants_hold());
+        assert!(!Shared { len: 8, ..ok }.invariants_hold()); // history too short
+        assert!(!Shared { stride: 6, ..ok }.invariants_hold()); // stride < len
+        assert!(!Shared { nq: 3, ..ok }.invariants_hold()); // queries too short
+        assert!(Shared {
+            len: 0,
+            stride: 0,
+            hist: &[],
+            ..ok
+        }
+        .invariants_hold());
+
+        let lens = [7u32, 0];
+        let hs = [0u64; (2 * 3 - 1) * 10 + 7];
+        let ok = Batch {
+            q: &q,
+            nq: 2,
+            lanes: 3,
+            hists: &hs,
+            lens: &lens,
+            cap: 7,
+            stride: 10,
+        };
+        assert!(ok.invariants_hold());
+        assert!(!Batch { cap: 6, ..ok }.invariants_hold()); // lens[0] > cap
+        assert!(!Batch {
+            lens: &lens[..1],
+            ..ok
+        }
+        .invariants_hold()); // one len per query
+        assert!(!Batch {
+            hists: &hs[..hs.len() - 1],
+            ..ok
+        }
+        .invariants_hold());
+        assert!(Batch {
+            nq: 0,
+            lens: &[],
+            hists: &[],
+            ..ok
+        }
+        .invariants_hold());
+    }
+}

@@ -77,7 +77,8 @@ fn topk_one<T: Lane>(
 }
 
 pub(crate) fn topk_shared<T: Lane>(a: &Shared<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
-    let mut keys = Vec::with_capacity(a.len);
+    // No scratch at all without queries (`L` may be huge with `B = 0`).
+    let mut keys = Vec::with_capacity(if a.nq == 0 { 0 } else { a.len });
     for b in 0..a.nq {
         let q = &a.q[b * a.lanes..][..a.lanes];
         let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
@@ -86,7 +87,9 @@ pub(crate) fn topk_shared<T: Lane>(a: &Shared<'_, T>, k: usize, idx: &mut [u32],
 }
 
 pub(crate) fn topk_batch<T: Lane>(a: &Batch<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
-    let mut keys = Vec::with_capacity(a.cap);
+    // Scratch for the longest valid history, not the capacity (`L` may be huge, or `B = 0`).
+    let longest = a.lens.iter().max().map_or(0, |&l| l as usize);
+    let mut keys = Vec::with_capacity(longest);
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
         if len == 0 {
