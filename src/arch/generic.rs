@@ -33,7 +33,7 @@
 //!   survivor mask is cut to the valid items. Padding after `len` is never read; the distance
 //!   buffer's own padding (to 64) holds `u16::MAX`, which no count or mask accepts.
 
-use super::topk::{Scratch, Topk, MAX_VECTOR_ITEMS};
+use super::topk::{Pooled, Scratch, Topk, MAX_VECTOR_ITEMS};
 use super::{Batch, Shared};
 use crate::layout::Lane;
 
@@ -346,46 +346,59 @@ unsafe fn kth_smallest<V: Vector>(
         // SAFETY: `d..d + n` readable, as the caller guarantees.
         unsafe { V::count_le_u16(d, n, t as u16) }
     };
-    // Returns `t` and `#{d < t}` (known from the search when it probed `t - 1`).
+    // Returns `t` and `#{d < t}`. Invariant of the bisection: `count(lo) < k <= count(hi)`
+    // (`lo = None` standing for "below 0", count 0).
+    let (mut lo, mut lo_count, mut hi): (Option<usize>, usize, usize);
     match hint {
         Some(h) => {
-            let mut t = (h as usize).min(maxd);
-            let mut c = count(t);
+            // Gallop from the hint (steps 1, 2, 4, ...) to a bracket, so a good hint costs two
+            // or three counts and a bad one O(log |t - hint|).
+            let t = (h as usize).min(maxd);
+            let c = count(t);
+            let mut step = 1;
             if c >= k {
-                // Down while `t - 1` still reaches `k`.
+                hi = t;
                 loop {
-                    if t == 0 {
+                    if hi == 0 {
                         return (0, 0);
                     }
-                    let below = count(t - 1);
-                    if below < k {
-                        return (t, below);
+                    let probe = hi.saturating_sub(step);
+                    let pc = count(probe);
+                    if pc < k {
+                        (lo, lo_count) = (Some(probe), pc);
+                        break;
                     }
-                    t -= 1;
+                    hi = probe;
+                    step *= 2;
                 }
             } else {
-                // Up until `t` reaches `k`; the previous count is then `#{d < t}`.
+                (lo, lo_count) = (Some(t), c);
                 loop {
-                    let below = c;
-                    t += 1;
-                    c = count(t);
-                    if c >= k {
-                        return (t, below);
+                    // `count(maxd)` counts every real item, at least `k`: this ends.
+                    let probe = (lo.unwrap_or(0) + step).min(maxd);
+                    let pc = count(probe);
+                    if pc >= k {
+                        hi = probe;
+                        break;
                     }
+                    (lo, lo_count) = (Some(probe), pc);
+                    step *= 2;
                 }
             }
         }
-        None => {
-            let (mut lo, mut hi) = (0usize, maxd);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if count(mid) >= k {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            (lo, if lo == 0 { 0 } else { count(lo - 1) })
+        None => (lo, lo_count, hi) = (None, 0, maxd),
+    }
+    loop {
+        let low = lo.map_or(0, |l| l + 1);
+        if low >= hi {
+            return (hi, lo_count);
+        }
+        let mid = (low + hi - 1) / 2;
+        let c = count(mid);
+        if c >= k {
+            hi = mid;
+        } else {
+            (lo, lo_count) = (Some(mid), c);
         }
     }
 }
@@ -499,11 +512,8 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let kept = k.min(len);
     let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
-    let mut seed_buf = if p >= k {
-        vec![u16::MAX; QB.min(a.nq) * p.next_multiple_of(64)]
-    } else {
-        Vec::new()
-    };
+    let rows = if p >= k { QB.min(a.nq) } else { 0 };
+    let mut seed_buf = Pooled::<u16>::take(rows * p.next_multiple_of(64));
     let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
@@ -616,11 +626,8 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     let maxd = max_distance::<V::Lane>(lanes);
     let mut scratch = Scratch::new(1, k, longest, maxd);
     let mut tops = scratch.states();
-    let mut seed_buf = if longest >= k {
-        vec![u16::MAX; longest.min(SEED_ITEMS).next_multiple_of(64)]
-    } else {
-        Vec::new()
-    };
+    let rows = usize::from(longest >= k);
+    let mut seed_buf = Pooled::<u16>::take(rows * longest.min(SEED_ITEMS).next_multiple_of(64));
     let top: &mut [Topk<'_>; 1] = (&mut tops[..1]).try_into().expect("one state");
     let mut hint: Option<u32> = None;
     for b in 0..a.nq {
