@@ -326,8 +326,10 @@ eta_status eta_topk_shared(const void *queries,
 /**
  * `eta_topk_shared` spread over up to `threads` threads (0: every available core): the queries
  * are split when there are many, the history when there are few (one user, one candidate, a
- * very long history). The result is identical to `eta_topk_shared`'s; small calls run on the
- * calling thread. Threads are started per call (tens of microseconds).
+ * very long history). The result is identical to `eta_topk_shared`'s. Threads are started per
+ * call (tens of microseconds each), so with `threads = 0` a call gets at most one thread per
+ * 2^20 comparisons (`B * L`) and small calls run on the calling thread; an explicit count is
+ * honoured.
  *
  * # Safety
  * As `eta_topk_shared`.
@@ -369,7 +371,8 @@ eta_status eta_topk_batch(const void *queries,
 
 /**
  * `eta_topk_batch` spread over up to `threads` threads (0: every available core), split by
- * queries. The result is identical to `eta_topk_batch`'s; small calls run on the calling thread.
+ * queries. The result is identical to `eta_topk_batch`'s; thread counts as in
+ * `eta_topk_shared_mt`.
  *
  * # Safety
  * As `eta_topk_batch`.

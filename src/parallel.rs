@@ -12,8 +12,9 @@
 //! - Per-query histories always split by queries (each query owns its history).
 //!
 //! Threads are scoped (`std::thread::scope`) and started per call, which costs tens of
-//! microseconds: worth it from a few hundred thousand comparisons on. `threads = 0` means
-//! `std::thread::available_parallelism()`; a call too small to split runs on the caller's thread.
+//! microseconds: worth it from a few million comparisons on. `threads = 0` means every core
+//! (`std::thread::available_parallelism()`) but at most one thread per [`MIN_WORK_PER_THREAD`]
+//! comparisons, so small calls stay on the caller's thread; an explicit count is honoured.
 
 use std::num::NonZeroUsize;
 use std::thread;
@@ -27,16 +28,19 @@ use crate::topk::{check_topk_batch, check_topk_shared};
 /// A history range's start and its top-K rows (indices relative to the range).
 type Partial = (usize, Vec<u32>, Vec<u16>);
 
-/// Below this many fingerprint comparisons per thread, more threads cost more than they save.
-pub const MIN_WORK_PER_THREAD: usize = 1 << 16;
+/// With `threads = 0`, each thread gets at least this many fingerprint comparisons: starting a
+/// scoped thread costs tens of microseconds, about what the kernels need for 2^20 comparisons.
+pub const MIN_WORK_PER_THREAD: usize = 1 << 20;
 
+/// Threads for a call of `work` comparisons: an explicit request is honoured (at most one thread
+/// per comparison); `0` picks every core, but no more than one per [`MIN_WORK_PER_THREAD`].
 fn thread_count(requested: usize, work: usize) -> usize {
-    let t = if requested == 0 {
-        thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    if requested == 0 {
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        cores.min(work / MIN_WORK_PER_THREAD).max(1)
     } else {
-        requested
-    };
-    t.min(work / MIN_WORK_PER_THREAD).max(1)
+        requested.min(work).max(1)
+    }
 }
 
 /// Start and length of part `i` of `n` items cut into `parts` near-equal contiguous ranges.
