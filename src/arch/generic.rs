@@ -20,12 +20,14 @@
 //!   ([`kth_smallest`]; distances take only `m + 1` values, so this is a search over at most
 //!   13 probes, usually 2 or 3 when started from the previous query's `t`), and exactly `K`
 //!   keys are gathered in index order (all `d < t`, then the first `d == t`), 64 at a time by
-//!   two vector compares (a mask of the kept keys per block; the gather stops at `K`). No
-//!   per-survivor branch in the scan, no comparison sort. When every distance is below 255 and
-//!   the vector type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer holds `u8`
-//!   ([`DistBuf`]): on AVX-512 the 8 `u64`-lane steps of a 64-item block are packed by shifts
-//!   into one `zmm` and stored in item order after one shuffle and one word permute, instead of
-//!   8 down-converting moves, and every count reads half the bytes.
+//!   vector compares (up to [`DENSE_GATHER_ITEMS`]: two compares give a mask of the kept keys
+//!   per block, and the gather stops at `K`; longer rows decide per key). No per-survivor
+//!   branch in the scan, no comparison sort. When every distance is below 255 and the vector
+//!   type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer of a lone query (one outside
+//!   a full query block) holds `u8` ([`DistBuf`]): on AVX-512 the 8 `u64`-lane steps of a
+//!   64-item block are packed by shifts into one `zmm` and stored in item order after one
+//!   shuffle and one word permute, instead of 8 down-converting moves, and every count reads
+//!   half the bytes.
 //! - Long histories: the same pre-pass over the first [`SEED_ITEMS`] items gives each query an
 //!   exact bound (`t*` of the prefix caps its filter: [`seed`]), then one streaming pass
 //!   ([`scan`]) compares each vector of distances against the running threshold of the top-K
@@ -466,6 +468,9 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
+/// The longest row (items) whose keys [`short`] gathers by masks per block.
+const DENSE_GATHER_ITEMS: usize = 4096;
+
 /// Items of the dense pre-pass ([`seed`]), and the longest history the two-pass path
 /// ([`short`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2 (512 KiB).
 pub(crate) const SEED_ITEMS: usize = 32768;
@@ -625,47 +630,68 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
         let row = &buf[j * row_len..][..row_len];
         // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
         let (t, below) = unsafe { kth_smallest::<V, D>(row.as_ptr(), row_len, k, maxd, hint) };
-        // Per block of 64: every item below `t`, and the first `eq_left` at `t` (a mask of the
-        // kept items, then one store per key, no per-key condition). Stops once `K` are kept.
         let mut eq_left = k - below;
         let out = top.keys_ptr();
         let mut n = 0;
-        for c in (0..row_len).step_by(64) {
-            // SAFETY: `c + 64 <= row_len`.
-            let le = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
-            if le == 0 {
-                continue;
-            }
-            let lt = if t == 0 {
-                0
-            } else {
-                // SAFETY: as above.
-                unsafe { D::le_mask::<V>(row.as_ptr().add(c), t - 1) }
-            };
-            let mut eq = le & !lt;
-            if eq.count_ones() as usize > eq_left {
-                // The ties run out in this block (once per query): keep the first `eq_left`.
-                let mut keep = 0u64;
-                for _ in 0..eq_left {
-                    let low = eq & eq.wrapping_neg();
-                    keep |= low;
-                    eq ^= low;
+        if row_len <= DENSE_GATHER_ITEMS {
+            // Per block of 64: every item below `t`, and the first `eq_left` at `t` (a mask of
+            // the kept items, then one store per key, no per-key condition). Stops once `K`
+            // are kept. Measured faster where survivors are dense (L = 1024: -15%), slower
+            // where most blocks hold none (L = 16384, B = 256: +35%).
+            for c in (0..row_len).step_by(64) {
+                // SAFETY: `c + 64 <= row_len`.
+                let le = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
+                if le == 0 {
+                    continue;
                 }
-                eq = keep;
+                let lt = if t == 0 {
+                    0
+                } else {
+                    // SAFETY: as above.
+                    unsafe { D::le_mask::<V>(row.as_ptr().add(c), t - 1) }
+                };
+                let mut eq = le & !lt;
+                if eq.count_ones() as usize > eq_left {
+                    // The ties run out in this block (once per query): the first `eq_left`.
+                    let mut keep = 0u64;
+                    for _ in 0..eq_left {
+                        let low = eq & eq.wrapping_neg();
+                        keep |= low;
+                        eq ^= low;
+                    }
+                    eq = keep;
+                }
+                eq_left -= eq.count_ones() as usize;
+                let mut m = lt | eq;
+                while m != 0 {
+                    let i = c + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    let x = row[i].get() as u64;
+                    // SAFETY: `n < k` (exactly `below` keys lie below `t` and `k - below` are
+                    // kept at `t`), and the key buffer holds more than `k` keys (`k <= len`).
+                    unsafe { out.add(n).write((x << 32) | i as u64) };
+                    n += 1;
+                }
+                if n == k {
+                    break;
+                }
             }
-            eq_left -= eq.count_ones() as usize;
-            let mut m = lt | eq;
-            while m != 0 {
-                let i = c + m.trailing_zeros() as usize;
-                m &= m - 1;
-                let x = row[i].get() as u64;
-                // SAFETY: `n < k` (exactly `below` keys lie below `t` and `k - below` are kept
-                // at `t`), and the key buffer holds more than `k` keys (`k <= len`).
-                unsafe { out.add(n).write((x << 32) | i as u64) };
-                n += 1;
-            }
-            if n == k {
-                break;
+        } else {
+            // Every item `<= t`, deciding per key (sparse survivors: few keys, few blocks).
+            for c in (0..row_len).step_by(64) {
+                // SAFETY: `c + 64 <= row_len`.
+                let mut m = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
+                while m != 0 {
+                    let i = c + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    let x = row[i].get() as u16;
+                    let eq = usize::from(x as usize == t && eq_left > 0);
+                    // SAFETY: `n <= k` (exactly `below` keys lie below `t` and `eq_left` more
+                    // are kept at `t`), and the key buffer holds more than `k` keys.
+                    unsafe { out.add(n).write((u64::from(x) << 32) | i as u64) };
+                    n += usize::from((x as usize) < t) | eq;
+                    eq_left -= eq;
+                }
             }
         }
         let decided = top.load_keys(n, len);
@@ -728,11 +754,13 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
     let rows = if p >= k { QB.min(a.nq) } else { 0 };
-    // A short history with distances below `0xFF` keeps them as bytes, where the vector type can.
+    // A short history with distances below `0xFF` keeps them as bytes, where the vector type
+    // can, for the queries outside full blocks (one query: the distance pass is a small part
+    // of the call). A full block of `QB` queries keeps `u16`: there, packing `QB` accumulators
+    // measured slower than the down-converting stores (shared m64 L16384 B256: +30%).
     let use8 = is_short && V::U8_BUF && maxd <= 254;
-    let buf_len = rows * p.next_multiple_of(64);
-    let mut seed_buf = Pooled::<u16>::take(if use8 { 0 } else { buf_len });
-    let mut buf8 = Pooled::<u8>::take(if use8 { buf_len } else { 0 });
+    let mut seed_buf = Pooled::<u16>::take(rows * p.next_multiple_of(64));
+    let mut buf8 = Pooled::<u8>::take(if use8 { p.next_multiple_of(64) } else { 0 });
     let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
@@ -747,13 +775,6 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 let q = a.q[(g0 + bi * QB) * lanes..].as_ptr();
                 // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
                 unsafe {
-                    if use8 {
-                        let buf = &mut buf8;
-                        hint = short::<V, QB, W, u8>(
-                            q, lanes, hist, a.stride, len, maxd, block, buf, hint,
-                        );
-                        continue;
-                    }
                     if is_short {
                         let buf = &mut seed_buf;
                         hint = short::<V, QB, W, u16>(
