@@ -316,3 +316,39 @@ fn every_query_count_matches_the_reference() {
         }
     }
 }
+
+/// The byte distance buffer of the two-pass path (AVX-512, when every distance is below 255:
+/// m <= 192 in `u64` lanes) and its neighbours in `u16`: widths on both sides of the switch,
+/// 64-item block tails (partial steps of 8 items), distance 0 and the largest distance, ties
+/// that run out inside a block, K at the buffer edges (1, 64, L - 1, L), and rows on both
+/// sides of the switch between the two ways of gathering keys (4096 items).
+#[test]
+fn byte_distance_buffer_boundaries_match_the_reference() {
+    let engines = engines();
+    let mut seed = 12000;
+    for &m in &[64usize, 65, 191, 192, 193, 254, 255, 256, 257] {
+        for &len in &[57usize, 63, 64, 65, 127, 129, 1024, 1025, 4096, 4097] {
+            for &k in &[1usize, 32, 64, 65, len - 1, len] {
+                for pattern in [
+                    Pattern::Random,
+                    Pattern::AllEqual,
+                    Pattern::FewValues,
+                    Pattern::Descending,
+                ] {
+                    if k == 0 || k > len {
+                        continue;
+                    }
+                    seed += 1;
+                    let case = make_case(seed, m, 10, len, seed as usize % 3, k, pattern);
+                    let lens = lens_for(seed, 10, len);
+                    run_case(
+                        &case,
+                        &lens,
+                        &engines,
+                        &format!("{pattern:?} m={m} L={len} K={k}"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -19,8 +19,15 @@
 //!   then per query the exact `K`-th distance `t` comes from vector counts `#{d <= t}`
 //!   ([`kth_smallest`]; distances take only `m + 1` values, so this is a search over at most
 //!   13 probes, usually 2 or 3 when started from the previous query's `t`), and exactly `K`
-//!   keys are gathered in index order (all `d < t`, then the first `d == t`), 64 at a time by a
-//!   vector compare. No per-survivor branch in the scan, no comparison sort.
+//!   keys are gathered in index order (all `d < t`, then the first `d == t`), 64 at a time by
+//!   vector compares (up to [`DENSE_GATHER_ITEMS`]: two compares give a mask of the kept keys
+//!   per block, and the gather stops at `K`; longer rows decide per key). No per-survivor
+//!   branch in the scan, no comparison sort. When every distance is below 255 and the vector
+//!   type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer of a lone query (one outside
+//!   a full query block) holds `u8` ([`DistBuf`]): on AVX-512 the 8 `u64`-lane steps of a
+//!   64-item block are packed by shifts into one `zmm` and stored in item order after one
+//!   shuffle and one word permute, instead of 8 down-converting moves, and every count reads
+//!   half the bytes.
 //! - Long histories: the same pre-pass over the first [`SEED_ITEMS`] items gives each query an
 //!   exact bound (`t*` of the prefix caps its filter: [`seed`]), then one streaming pass
 //!   ([`scan`]) compares each vector of distances against the running threshold of the top-K
@@ -33,7 +40,7 @@
 //!   survivor mask is cut to the valid items. Padding after `len` is never read; the distance
 //!   buffer's own padding (to 64) holds `u16::MAX`, which no count or mask accepts.
 
-use super::topk::{Pooled, Scratch, Topk, MAX_VECTOR_ITEMS};
+use super::topk::{PoolItem, Pooled, Scratch, Topk, MAX_VECTOR_ITEMS};
 use super::{Batch, Shared};
 use crate::layout::Lane;
 
@@ -125,6 +132,192 @@ pub(crate) trait Vector: Copy {
             m |= u64::from(unsafe { *d.add(j) } <= t) << j;
         }
         m
+    }
+
+    /// Whether the two-pass path may keep its distances as `u8` (see [`DistBuf`], when
+    /// `maxd <= 254`): the instruction set implements the block methods below. Otherwise they
+    /// are never called.
+    const U8_BUF: bool = false;
+
+    /// Packs the distances `d` of items `s * N .. (s + 1) * N` of a 64-item block into the
+    /// block accumulator `acc` (`s < 64 / N`; `acc` starts as zero; every distance `< 256`),
+    /// in an order of the instruction set's choosing that [`Vector::store_block_u8`] undoes.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    #[inline(always)]
+    unsafe fn pack_u8(_acc: Self, _d: Self, _s: usize) -> Self {
+        unreachable!("U8_BUF is false")
+    }
+
+    /// Writes a packed block to `out` as 64 bytes in item order, `0xFF` at the items whose
+    /// bit in `valid` is clear.
+    ///
+    /// # Safety
+    /// `out..out + 64` writable; the instruction set is available.
+    #[inline(always)]
+    unsafe fn store_block_u8(_acc: Self, _valid: u64, _out: *mut u8) {
+        unreachable!("U8_BUF is false")
+    }
+
+    /// How many of the `n` bytes at `d` are `<= t` (`n` a multiple of 64).
+    ///
+    /// # Safety
+    /// `d..d + n` readable.
+    #[inline(always)]
+    unsafe fn count_le_u8(d: *const u8, n: usize, t: u8) -> usize {
+        // SAFETY: the caller guarantees `n` readable distances.
+        let d = unsafe { core::slice::from_raw_parts(d, n) };
+        d.iter().map(|&x| usize::from(x <= t)).sum()
+    }
+
+    /// Bit `j` set when `d[j] <= t`, for the 64 bytes at `d` (byte order).
+    ///
+    /// # Safety
+    /// `d..d + 64` readable.
+    #[inline(always)]
+    unsafe fn le_mask_u8(d: *const u8, t: u8) -> u64 {
+        let mut m = 0u64;
+        for j in 0..64 {
+            // SAFETY: the caller guarantees 64 readable distances.
+            m |= u64::from(unsafe { *d.add(j) } <= t) << j;
+        }
+        m
+    }
+}
+
+/// Element of the two-pass path's distance buffer: `u16` always works; `u8` when every
+/// distance is below `0xFF` and the vector type packs bytes ([`Vector::U8_BUF`]), which halves
+/// the bytes written and counted.
+pub(crate) trait DistBuf: PoolItem {
+    /// The distance.
+    fn get(self) -> usize;
+    /// `#{d <= t}` over the `n` (a multiple of 64) elements at `d`.
+    ///
+    /// # Safety
+    /// `d..d + n` readable; the instruction set of `V` is available.
+    unsafe fn count_le<V: Vector>(d: *const Self, n: usize, t: usize) -> usize;
+    /// Bit `i` set when item `i` of the 64-item block at `d` has a distance `<= t`.
+    ///
+    /// # Safety
+    /// `d..d + 64` readable; the instruction set of `V` is available.
+    unsafe fn le_mask<V: Vector>(d: *const Self, t: usize) -> u64;
+    /// Distances of items `0..len` to `QB` queries into rows `out_stride` apart, padded with
+    /// all-ones (above every distance: never counted, never gathered) up to `len` rounded up
+    /// to 64.
+    ///
+    /// # Safety
+    /// As [`dist_rows`], with `out_stride >= len.next_multiple_of(64)` writable per row.
+    unsafe fn rows<V: Vector, const QB: usize, const W: usize>(
+        q: *const V::Lane,
+        lanes: usize,
+        hist: *const V::Lane,
+        stride: usize,
+        len: usize,
+        out: *mut Self,
+        out_stride: usize,
+    );
+}
+
+impl DistBuf for u16 {
+    #[inline(always)]
+    fn get(self) -> usize {
+        self as usize
+    }
+    #[inline(always)]
+    unsafe fn count_le<V: Vector>(d: *const u16, n: usize, t: usize) -> usize {
+        // SAFETY: forwarded.
+        unsafe { V::count_le_u16(d, n, t as u16) }
+    }
+    #[inline(always)]
+    unsafe fn le_mask<V: Vector>(d: *const u16, t: usize) -> u64 {
+        // SAFETY: forwarded.
+        unsafe { V::le_mask_u16(d, t as u16) }
+    }
+    #[inline(always)]
+    unsafe fn rows<V: Vector, const QB: usize, const W: usize>(
+        q: *const V::Lane,
+        lanes: usize,
+        hist: *const V::Lane,
+        stride: usize,
+        len: usize,
+        out: *mut u16,
+        out_stride: usize,
+    ) {
+        // SAFETY: forwarded; the padding of each row is writable.
+        unsafe {
+            dist_rows::<V, QB, W>(q, lanes, hist, stride, len, out, out_stride);
+            let pad = len.next_multiple_of(64) - len;
+            for j in 0..QB {
+                core::ptr::write_bytes(out.add(j * out_stride + len), 0xFF, pad);
+            }
+        }
+    }
+}
+
+impl DistBuf for u8 {
+    #[inline(always)]
+    fn get(self) -> usize {
+        self as usize
+    }
+    #[inline(always)]
+    unsafe fn count_le<V: Vector>(d: *const u8, n: usize, t: usize) -> usize {
+        // SAFETY: forwarded (`t <= maxd <= 254`).
+        unsafe { V::count_le_u8(d, n, t as u8) }
+    }
+    #[inline(always)]
+    unsafe fn le_mask<V: Vector>(d: *const u8, t: usize) -> u64 {
+        // SAFETY: forwarded.
+        unsafe { V::le_mask_u8(d, t as u8) }
+    }
+    #[inline(always)]
+    unsafe fn rows<V: Vector, const QB: usize, const W: usize>(
+        q: *const V::Lane,
+        lanes: usize,
+        hist: *const V::Lane,
+        stride: usize,
+        len: usize,
+        out: *mut u8,
+        out_stride: usize,
+    ) {
+        let steps = 64 / V::N;
+        // SAFETY: for the whole body, guaranteed by the caller; no row is read at or past
+        // `len` (an empty step is not loaded at all).
+        unsafe {
+            let mut i = 0;
+            while i + 64 <= len {
+                let mut acc = [V::splat_dist(0); QB];
+                for s in 0..steps {
+                    let d = distances::<V, QB, W>(q, lanes, hist, stride, i + s * V::N, None);
+                    for j in 0..QB {
+                        acc[j] = V::pack_u8(acc[j], d[j], s);
+                    }
+                }
+                for (j, a) in acc.into_iter().enumerate() {
+                    V::store_block_u8(a, u64::MAX, out.add(j * out_stride + i));
+                }
+                i += 64;
+            }
+            if i < len {
+                let mut acc = [V::splat_dist(0); QB];
+                for s in 0..steps {
+                    let start = i + s * V::N;
+                    if start >= len {
+                        break;
+                    }
+                    let n = (len - start).min(V::N);
+                    let partial = if n == V::N { None } else { Some(n) };
+                    let d = distances::<V, QB, W>(q, lanes, hist, stride, start, partial);
+                    for j in 0..QB {
+                        acc[j] = V::pack_u8(acc[j], d[j], s);
+                    }
+                }
+                let valid = (1u64 << (len - i)) - 1;
+                for (j, a) in acc.into_iter().enumerate() {
+                    V::store_block_u8(a, valid, out.add(j * out_stride + i));
+                }
+            }
+        }
     }
 }
 
@@ -275,6 +468,9 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
+/// The longest row (items) whose keys [`short`] gathers by masks per block.
+const DENSE_GATHER_ITEMS: usize = 4096;
+
 /// Items of the dense pre-pass ([`seed`]), and the longest history the two-pass path
 /// ([`short`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2 (512 KiB).
 pub(crate) const SEED_ITEMS: usize = 32768;
@@ -320,7 +516,7 @@ unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
         buf[j * row_len + p..(j + 1) * row_len].fill(u16::MAX);
         // SAFETY: the row holds `row_len` distances, `p >= k` of them real.
         let (t, _) =
-            unsafe { kth_smallest::<V>(buf[j * row_len..].as_ptr(), row_len, k, maxd, hint) };
+            unsafe { kth_smallest::<V, u16>(buf[j * row_len..].as_ptr(), row_len, k, maxd, hint) };
         top.set_cap(t as u32);
         hint = Some(t as u32);
     }
@@ -335,8 +531,8 @@ unsafe fn seed<V: Vector, const QB: usize, const W: usize>(
 /// # Safety
 /// `d..d + n` readable; at least `k` of them `<= maxd`.
 #[inline(always)]
-unsafe fn kth_smallest<V: Vector>(
-    d: *const u16,
+unsafe fn kth_smallest<V: Vector, D: DistBuf>(
+    d: *const D,
     n: usize,
     k: usize,
     maxd: usize,
@@ -344,7 +540,7 @@ unsafe fn kth_smallest<V: Vector>(
 ) -> (usize, usize) {
     let count = |t: usize| {
         // SAFETY: `d..d + n` readable, as the caller guarantees.
-        unsafe { V::count_le_u16(d, n, t as u16) }
+        unsafe { D::count_le::<V>(d, n, t) }
     };
     // Returns `t` and `#{d < t}`. Invariant of the bisection: `count(lo) < k <= count(hi)`
     // (`lo = None` standing for "below 0", count 0).
@@ -413,7 +609,7 @@ unsafe fn kth_smallest<V: Vector>(
 /// # Safety
 /// As [`scan`] for items `0..len`; every state fresh; `buf` holds `QB` padded rows.
 #[inline(always)]
-unsafe fn short<V: Vector, const QB: usize, const W: usize>(
+unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     q: *const V::Lane,
     lanes: usize,
     hist: *const V::Lane,
@@ -421,36 +617,81 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize>(
     len: usize,
     maxd: usize,
     tops: &mut [Topk<'_>; QB],
-    buf: &mut [u16],
+    buf: &mut [D],
     mut hint: Option<u32>,
 ) -> Option<u32> {
     let k = tops[0].k();
     let row_len = len.next_multiple_of(64);
     let buf = &mut buf[..QB * row_len];
-    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= len`.
-    unsafe { dist_rows::<V, QB, W>(q, lanes, hist, stride, len, buf.as_mut_ptr(), row_len) };
+    // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= len`. The
+    // padding is written too (the buffer is reused across histories of other lengths).
+    unsafe { D::rows::<V, QB, W>(q, lanes, hist, stride, len, buf.as_mut_ptr(), row_len) };
     for (j, top) in tops.iter_mut().enumerate() {
-        // The padding never counts (the buffer is reused across histories of other lengths).
-        buf[j * row_len + len..(j + 1) * row_len].fill(u16::MAX);
         let row = &buf[j * row_len..][..row_len];
         // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
-        let (t, below) = unsafe { kth_smallest::<V>(row.as_ptr(), row_len, k, maxd, hint) };
+        let (t, below) = unsafe { kth_smallest::<V, D>(row.as_ptr(), row_len, k, maxd, hint) };
         let mut eq_left = k - below;
         let out = top.keys_ptr();
         let mut n = 0;
-        for c in (0..row_len).step_by(64) {
-            // SAFETY: `c + 64 <= row_len`.
-            let mut m = unsafe { V::le_mask_u16(row.as_ptr().add(c), t as u16) };
-            while m != 0 {
-                let i = c + m.trailing_zeros() as usize;
-                m &= m - 1;
-                let x = row[i];
-                let eq = usize::from(x as usize == t && eq_left > 0);
-                // SAFETY: `n <= k` (exactly `below` keys lie below `t` and `eq_left` more are
-                // kept at `t`), and the key buffer holds more than `k` keys (`k <= len`).
-                unsafe { out.add(n).write((u64::from(x) << 32) | i as u64) };
-                n += usize::from((x as usize) < t) | eq;
-                eq_left -= eq;
+        if row_len <= DENSE_GATHER_ITEMS {
+            // Per block of 64: every item below `t`, and the first `eq_left` at `t` (a mask of
+            // the kept items, then one store per key, no per-key condition). Stops once `K`
+            // are kept. Measured faster where survivors are dense (L = 1024: -15%), slower
+            // where most blocks hold none (L = 16384, B = 256: +35%).
+            for c in (0..row_len).step_by(64) {
+                // SAFETY: `c + 64 <= row_len`.
+                let le = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
+                if le == 0 {
+                    continue;
+                }
+                let lt = if t == 0 {
+                    0
+                } else {
+                    // SAFETY: as above.
+                    unsafe { D::le_mask::<V>(row.as_ptr().add(c), t - 1) }
+                };
+                let mut eq = le & !lt;
+                if eq.count_ones() as usize > eq_left {
+                    // The ties run out in this block (once per query): the first `eq_left`.
+                    let mut keep = 0u64;
+                    for _ in 0..eq_left {
+                        let low = eq & eq.wrapping_neg();
+                        keep |= low;
+                        eq ^= low;
+                    }
+                    eq = keep;
+                }
+                eq_left -= eq.count_ones() as usize;
+                let mut m = lt | eq;
+                while m != 0 {
+                    let i = c + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    let x = row[i].get() as u64;
+                    // SAFETY: `n < k` (exactly `below` keys lie below `t` and `k - below` are
+                    // kept at `t`), and the key buffer holds more than `k` keys (`k <= len`).
+                    unsafe { out.add(n).write((x << 32) | i as u64) };
+                    n += 1;
+                }
+                if n == k {
+                    break;
+                }
+            }
+        } else {
+            // Every item `<= t`, deciding per key (sparse survivors: few keys, few blocks).
+            for c in (0..row_len).step_by(64) {
+                // SAFETY: `c + 64 <= row_len`.
+                let mut m = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
+                while m != 0 {
+                    let i = c + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    let x = row[i].get() as u16;
+                    let eq = usize::from(x as usize == t && eq_left > 0);
+                    // SAFETY: `n <= k` (exactly `below` keys lie below `t` and `eq_left` more
+                    // are kept at `t`), and the key buffer holds more than `k` keys.
+                    unsafe { out.add(n).write((u64::from(x) << 32) | i as u64) };
+                    n += usize::from((x as usize) < t) | eq;
+                    eq_left -= eq;
+                }
             }
         }
         let decided = top.load_keys(n, len);
@@ -513,7 +754,13 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
     let rows = if p >= k { QB.min(a.nq) } else { 0 };
+    // A short history with distances below `0xFF` keeps them as bytes, where the vector type
+    // can, for the queries outside full blocks (one query: the distance pass is a small part
+    // of the call). A full block of `QB` queries keeps `u16`: there, packing `QB` accumulators
+    // measured slower than the down-converting stores (shared m64 L16384 B256: +30%).
+    let use8 = is_short && V::U8_BUF && maxd <= 254;
     let mut seed_buf = Pooled::<u16>::take(rows * p.next_multiple_of(64));
+    let mut buf8 = Pooled::<u8>::take(if use8 { p.next_multiple_of(64) } else { 0 });
     let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
@@ -530,7 +777,7 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 unsafe {
                     if is_short {
                         let buf = &mut seed_buf;
-                        hint = short::<V, QB, W>(
+                        hint = short::<V, QB, W, u16>(
                             q, lanes, hist, a.stride, len, maxd, block, buf, hint,
                         );
                         continue;
@@ -556,10 +803,18 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 let top = core::array::from_mut(top);
                 // SAFETY: as above, one query.
                 unsafe {
+                    if use8 {
+                        let buf = &mut buf8;
+                        hint = short::<V, 1, W, u8>(
+                            q, lanes, hist, a.stride, len, maxd, top, buf, hint,
+                        );
+                        continue;
+                    }
                     if is_short {
                         let buf = &mut seed_buf;
-                        hint =
-                            short::<V, 1, W>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+                        hint = short::<V, 1, W, u16>(
+                            q, lanes, hist, a.stride, len, maxd, top, buf, hint,
+                        );
                         continue;
                     }
                     if t0 == 0 && p >= k {
@@ -627,7 +882,16 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     let mut scratch = Scratch::new(1, k, longest, maxd);
     let mut tops = scratch.states();
     let rows = usize::from(longest >= k);
-    let mut seed_buf = Pooled::<u16>::take(rows * longest.min(SEED_ITEMS).next_multiple_of(64));
+    let buf_len = rows * longest.min(SEED_ITEMS).next_multiple_of(64);
+    // Short histories keep their distances as bytes when they fit (see `topk_shared_w`); the
+    // `u16` buffer then only serves the pre-pass of long ones.
+    let use8 = V::U8_BUF && maxd <= 254;
+    let mut buf8 = Pooled::<u8>::take(if use8 { buf_len } else { 0 });
+    let mut seed_buf = Pooled::<u16>::take(if use8 && longest <= SEED_ITEMS {
+        0
+    } else {
+        buf_len
+    });
     let top: &mut [Topk<'_>; 1] = (&mut tops[..1]).try_into().expect("one state");
     let mut hint: Option<u32> = None;
     for b in 0..a.nq {
@@ -641,9 +905,12 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         let p = len.min(SEED_ITEMS);
         // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
         unsafe {
-            if p == len && p >= k {
+            if p == len && p >= k && use8 {
+                let buf = &mut buf8;
+                hint = short::<V, 1, W, u8>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+            } else if p == len && p >= k {
                 let buf = &mut seed_buf;
-                hint = short::<V, 1, W>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+                hint = short::<V, 1, W, u16>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
             } else {
                 if p >= k {
                     hint = seed::<V, 1, W>(

@@ -30,6 +30,9 @@
 /// few MiB. Contents are stale; every user writes before it reads.
 pub(crate) struct Pooled<T: PoolItem> {
     v: Vec<T>,
+    /// The elements handed out: `v[..n]` (`v` keeps its length, so a smaller request in
+    /// between does not make the next larger one clear memory again).
+    n: usize,
 }
 
 /// Bytes of one pooled vector a thread keeps between calls.
@@ -56,6 +59,7 @@ macro_rules! pool_item {
 pool_item!(u64, POOL_U64);
 pool_item!(u32, POOL_U32);
 pool_item!(u16, POOL_U16);
+pool_item!(u8, POOL_U8);
 
 impl<T: PoolItem> Pooled<T> {
     /// A vector of `n` elements, stale contents (from the pool when it has one).
@@ -64,8 +68,7 @@ impl<T: PoolItem> Pooled<T> {
         if v.len() < n {
             v.resize(n, T::default());
         }
-        v.truncate(n);
-        Pooled { v }
+        Pooled { v, n }
     }
 }
 
@@ -82,13 +85,13 @@ impl<T: PoolItem> Drop for Pooled<T> {
 impl<T: PoolItem> core::ops::Deref for Pooled<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        &self.v
+        &self.v[..self.n]
     }
 }
 
 impl<T: PoolItem> core::ops::DerefMut for Pooled<T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        &mut self.v
+        &mut self.v[..self.n]
     }
 }
 

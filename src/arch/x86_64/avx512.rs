@@ -74,6 +74,35 @@ macro_rules! zmm_vector {
                 }
             }
 
+            #[inline(always)]
+            unsafe fn count_le_u8(d: *const u8, n: usize, t: u8) -> usize {
+                // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances;
+                // AVX-512 BW available.
+                unsafe {
+                    let tv = _mm512_set1_epi8(t as i8);
+                    let (mut c0, mut c1) = (0u32, 0u32);
+                    let mut i = 0;
+                    while i + 128 <= n {
+                        let a = _mm512_loadu_si512(d.add(i).cast());
+                        let b = _mm512_loadu_si512(d.add(i + 64).cast());
+                        c0 += _mm512_cmple_epu8_mask(a, tv).count_ones();
+                        c1 += _mm512_cmple_epu8_mask(b, tv).count_ones();
+                        i += 128;
+                    }
+                    if i < n {
+                        let a = _mm512_loadu_si512(d.add(i).cast());
+                        c0 += _mm512_cmple_epu8_mask(a, tv).count_ones();
+                    }
+                    (c0 + c1) as usize
+                }
+            }
+
+            #[inline(always)]
+            unsafe fn le_mask_u8(d: *const u8, t: u8) -> u64 {
+                // SAFETY: the caller guarantees 64 readable distances; AVX-512 BW available.
+                unsafe { _mm512_cmple_epu8_mask(_mm512_loadu_si512(d.cast()), _mm512_set1_epi8(t as i8)) }
+            }
+
             $($body)*
         }
     };
@@ -116,6 +145,41 @@ zmm_vector!(
     unsafe fn store_u16(d: Self, out: *mut u16) {
         // SAFETY: 16 writable bytes at `out` (the caller); AVX-512 F available.
         unsafe { _mm_storeu_si128(out.cast(), _mm512_cvtepi64_epi16(d.0)) }
+    }
+
+    // Byte blocks: the 8 steps of a 64-item block are packed by shifts into the bytes of the
+    // `u64` lanes (step `s` into byte `s` of every lane: byte `8 j + s` holds item `8 s + j`),
+    // then brought to item order by one in-lane byte shuffle (pairs of lanes `j`, per step) and
+    // one word permute: about 2 instructions per 8 items fewer than 8 down-converting moves.
+    const U8_BUF: bool = true;
+    #[inline(always)]
+    unsafe fn pack_u8(acc: Self, d: Self, s: usize) -> Self {
+        // SAFETY: AVX-512 F available.
+        Self(unsafe {
+            _mm512_or_si512(acc.0, _mm512_sll_epi64(d.0, _mm_cvtsi64_si128(8 * s as i64)))
+        })
+    }
+    #[inline(always)]
+    unsafe fn store_block_u8(acc: Self, valid: u64, out: *mut u8) {
+        // SAFETY: 64 writable bytes at `out` (the caller); AVX-512 F/BW available.
+        unsafe {
+            // In each 128-bit lane `l` (lanes `j = 2l, 2l + 1`): byte `2 s + jj` <- `8 jj + s`,
+            // so word `s` of lane `l` holds step `s`, items `2l, 2l + 1`.
+            let pairs = _mm512_shuffle_epi8(
+                acc.0,
+                _mm512_broadcast_i32x4(_mm_setr_epi8(
+                    0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
+                )),
+            );
+            // Word `8 l + s` goes to word `4 s + l` (bytes `8 s + 2 l ..`: items in order).
+            let idx = _mm512_set_epi16(
+                31, 23, 15, 7, 30, 22, 14, 6, 29, 21, 13, 5, 28, 20, 12, 4, //
+                27, 19, 11, 3, 26, 18, 10, 2, 25, 17, 9, 1, 24, 16, 8, 0,
+            );
+            let v = _mm512_permutexvar_epi16(idx, pairs);
+            let v = _mm512_mask_mov_epi8(_mm512_set1_epi8(-1), valid, v);
+            _mm512_storeu_si512(out.cast(), v)
+        }
     }
 });
 
