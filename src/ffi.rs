@@ -598,7 +598,7 @@ pub unsafe extern "C" fn eta_topk_shared(
 /// are split when there are many, the history when there are few (one user, one candidate, a
 /// very long history). The result is identical to `eta_topk_shared`'s. Threads are started per
 /// call (tens of microseconds each), so with `threads = 0` a call gets at most one thread per
-/// 2^20 comparisons (`B * L`) and small calls run on the calling thread; an explicit count is
+/// 2^23 comparisons (`B * L`) and small calls run on the calling thread; an explicit count is
 /// honoured.
 ///
 /// # Safety
