@@ -1171,10 +1171,71 @@ static void check_multithreaded(void) {
     free(dwant);
 }
 
+/* Half-precision embeddings: bf16 and IEEE f16 bit patterns hash exactly like the floats they
+ * widen to (bf16: the pattern shifted left by 16; f16: exact, with subnormals, infinities, NaN). */
+static float f32_of_bits(uint32_t b) {
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static void check_half_precision(void) {
+    enum { D = 8, N = 6, M = 70, LANES = 2, STRIDE = 9 };
+    /* f16 patterns and their exact float values: 0, -0, 1, -1, 0.5, 3, 2^-24 (the smallest
+     * subnormal), 65504 (the largest finite), +Inf, -Inf, NaN, and a few ordinary values. */
+    static const uint16_t f16_bits[12] = {0x0000, 0x8000, 0x3C00, 0xBC00, 0x3800, 0x4200,
+                                          0x0001, 0x7BFF, 0x7C00, 0xFC00, 0x7E00, 0xC500};
+    const float f16_vals[12] = {0.0f,  -0.0f, 1.0f,  -1.0f,     0.5f,      3.0f,
+                                0x1p-24f, 65504.0f, INFINITY, -INFINITY, NAN, -5.0f};
+    uint16_t h16[N * D], b16[N * D];
+    float wide_h[N * D], wide_b[N * D];
+    uint64_t state = 7;
+    for (size_t i = 0; i < N * D; i++) {
+        const size_t pick = (size_t)(ref_rng_next(&state) % 12u);
+        h16[i] = f16_bits[pick];
+        wide_h[i] = f16_vals[pick];
+        b16[i] = (uint16_t)(ref_rng_next(&state) >> 48);
+        wide_b[i] = f32_of_bits((uint32_t)b16[i] << 16);
+    }
+    eta_hasher *h = NULL;
+    CHECK_STATUS(eta_hasher_new_seeded(D, M, 11, &h), ETA_STATUS_OK);
+    uint64_t want[N * LANES], got[N * LANES], hwant[LANES * STRIDE], hgot[LANES * STRIDE];
+    for (int format = 0; format < 2; format++) {
+        const uint16_t *half = format ? h16 : b16;
+        const float *wide = format ? wide_h : wide_b;
+        CHECK_STATUS(eta_encode(h, wide, N, want), ETA_STATUS_OK);
+        memset(got, CANARY, sizeof got);
+        CHECK_STATUS(format ? eta_encode_f16(h, half, N, got) : eta_encode_bf16(h, half, N, got), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(got, want, sizeof got, format ? "eta_encode_f16" : "eta_encode_bf16");
+        memset(hwant, CANARY, sizeof hwant);
+        memset(hgot, CANARY, sizeof hgot);
+        CHECK_STATUS(eta_encode_history(h, wide, N, hwant, STRIDE), ETA_STATUS_OK);
+        CHECK_STATUS(format ? eta_encode_history_f16(h, half, N, hgot, STRIDE)
+                            : eta_encode_history_bf16(h, half, N, hgot, STRIDE),
+                     ETA_STATUS_OK);
+        CHECK_SAME_BYTES(hgot, hwant, sizeof hgot, format ? "eta_encode_history_f16" : "eta_encode_history_bf16");
+        /* Errors leave the output untouched. */
+        memcpy(want, got, sizeof got);
+        CHECK_STATUS(format ? eta_encode_f16(h, NULL, N, got) : eta_encode_bf16(h, NULL, N, got),
+                     ETA_STATUS_NULL_POINTER);
+        CHECK_STATUS(format ? eta_encode_f16(NULL, half, N, got) : eta_encode_bf16(NULL, half, N, got),
+                     ETA_STATUS_NULL_POINTER);
+        CHECK_STATUS(format ? eta_encode_f16(h, (const uint16_t *)(const void *)((const char *)half + 1), N, got)
+                            : eta_encode_bf16(h, (const uint16_t *)(const void *)((const char *)half + 1), N, got),
+                     ETA_STATUS_MISALIGNED);
+        CHECK_STATUS(format ? eta_encode_history_f16(h, half, N, got, N - 1)
+                            : eta_encode_history_bf16(h, half, N, got, N - 1),
+                     ETA_STATUS_STRIDE_TOO_SMALL);
+        CHECK_SAME_BYTES(got, want, sizeof got, "half-precision output after errors");
+    }
+    eta_hasher_free(h);
+}
+
 static const size_t g_widths[] = {1, 8, 16, 17, 32, 33, 64, 65, 128, 4096};
 #define N_WIDTHS (sizeof g_widths / sizeof g_widths[0])
 
 static void run_under_current_isa(uint64_t seed) {
+    check_half_precision();
     for (size_t i = 0; i < N_WIDTHS; i++) check_width(g_widths[i], seed + i);
     for (size_t i = 0; i < N_WIDTHS; i++) check_errors(g_widths[i]);
 }

@@ -300,6 +300,50 @@ eta_status eta_encode_history(const eta_hasher *hasher,
                               size_t stride);
 
 /**
+ * `eta_encode` for bfloat16 embeddings (`n x d` `uint16_t` bit patterns), widened exactly to
+ * float (the pattern shifted left by 16): the fingerprints equal `eta_encode`'s on the widened
+ * values.
+ *
+ * # Safety
+ * As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
+ */
+eta_status eta_encode_bf16(const eta_hasher *hasher, const uint16_t *emb, size_t n, void *out);
+
+/**
+ * `eta_encode` for IEEE half-precision embeddings (`n x d` `uint16_t` bit patterns), widened
+ * exactly to float (subnormals, infinities and NaNs included): the fingerprints equal
+ * `eta_encode`'s on the widened values.
+ *
+ * # Safety
+ * As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
+ */
+eta_status eta_encode_f16(const eta_hasher *hasher, const uint16_t *emb, size_t n, void *out);
+
+/**
+ * `eta_encode_history` for bfloat16 embeddings (see `eta_encode_bf16`).
+ *
+ * # Safety
+ * As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+ */
+eta_status eta_encode_history_bf16(const eta_hasher *hasher,
+                                   const uint16_t *emb,
+                                   size_t n,
+                                   void *out,
+                                   size_t stride);
+
+/**
+ * `eta_encode_history` for IEEE half-precision embeddings (see `eta_encode_f16`).
+ *
+ * # Safety
+ * As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+ */
+eta_status eta_encode_history_f16(const eta_hasher *hasher,
+                                  const uint16_t *emb,
+                                  size_t n,
+                                  void *out,
+                                  size_t stride);
+
+/**
  * For each of `b` queries, the `k` nearest of the `l` items of one shared history.
  *
  * `queries`: `b x lanes` lanes. `history`: lane `w` of item `i` at `history[w * stride + i]`

@@ -436,13 +436,13 @@ pub unsafe extern "C" fn eta_hasher_projection(
 ///
 /// # Safety
 /// As the encoders.
-unsafe fn encode_args<'a>(
+unsafe fn encode_args<'a, E>(
     hasher: *const EtaHasher,
-    emb: *const f32,
+    emb: *const E,
     n: usize,
     out: *mut core::ffi::c_void,
     out_lanes: impl FnOnce(Layout) -> Result<usize>,
-) -> Result<(&'a SimHasher, &'a [f32], Span)> {
+) -> Result<(&'a SimHasher, &'a [E], Span)> {
     // SAFETY: forwarded contract.
     let h = unsafe { hasher_ref(hasher)? };
     let layout = h.layout();
@@ -503,6 +503,111 @@ pub unsafe extern "C" fn eta_encode_history(
             h.encode_history_into::<T>(e, n, unsafe { output(o, out.cast::<T>()) }, stride)
         })
     })
+}
+
+/// Which half-precision format a `uint16_t` embedding buffer holds.
+#[derive(Clone, Copy)]
+enum Half {
+    Bf16,
+    F16,
+}
+
+/// The four half-precision encoders: `history` is `Some(stride)` for the history layout.
+///
+/// # Safety
+/// As `eta_encode` / `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+unsafe fn encode_half(
+    format: Half,
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut core::ffi::c_void,
+    history: Option<usize>,
+) -> EtaStatus {
+    boundary(|| {
+        let lanes = |l: Layout| match history {
+            Some(stride) => one_history(l.lanes(), n, stride),
+            None => mul(n, l.lanes()),
+        };
+        // SAFETY: forwarded contract.
+        let (h, e, o) = unsafe { encode_args(hasher, emb, n, out, lanes)? };
+        with_lane_type!(h.layout(), T => {
+            // SAFETY: checked by `encode_args`.
+            let out = unsafe { output(o, out.cast::<T>()) };
+            match (format, history) {
+                (Half::Bf16, None) => h.encode_bf16_into::<T>(e, n, out),
+                (Half::F16, None) => h.encode_f16_into::<T>(e, n, out),
+                (Half::Bf16, Some(stride)) => h.encode_history_bf16_into::<T>(e, n, out, stride),
+                (Half::F16, Some(stride)) => h.encode_history_f16_into::<T>(e, n, out, stride),
+            }
+        })
+    })
+}
+
+/// `eta_encode` for bfloat16 embeddings (`n x d` `uint16_t` bit patterns), widened exactly to
+/// float (the pattern shifted left by 16): the fingerprints equal `eta_encode`'s on the widened
+/// values.
+///
+/// # Safety
+/// As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_bf16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut core::ffi::c_void,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe { encode_half(Half::Bf16, hasher, emb, n, out, None) }
+}
+
+/// `eta_encode` for IEEE half-precision embeddings (`n x d` `uint16_t` bit patterns), widened
+/// exactly to float (subnormals, infinities and NaNs included): the fingerprints equal
+/// `eta_encode`'s on the widened values.
+///
+/// # Safety
+/// As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_f16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut core::ffi::c_void,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe { encode_half(Half::F16, hasher, emb, n, out, None) }
+}
+
+/// `eta_encode_history` for bfloat16 embeddings (see `eta_encode_bf16`).
+///
+/// # Safety
+/// As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_history_bf16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut core::ffi::c_void,
+    stride: usize,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe { encode_half(Half::Bf16, hasher, emb, n, out, Some(stride)) }
+}
+
+/// `eta_encode_history` for IEEE half-precision embeddings (see `eta_encode_f16`).
+///
+/// # Safety
+/// As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_history_f16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut core::ffi::c_void,
+    stride: usize,
+) -> EtaStatus {
+    // SAFETY: forwarded contract.
+    unsafe { encode_half(Half::F16, hasher, emb, n, out, Some(stride)) }
 }
 
 // ------------------------------------------------------------------------------------------------
