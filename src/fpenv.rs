@@ -4,7 +4,7 @@
 //! process may have changed that: ML runtimes often set flush-to-zero / denormals-are-zero
 //! (x86 MXCSR FTZ and DAZ, aarch64 FPCR.FZ) for speed, and some code changes the rounding mode.
 //! Under such a mode the same FMA chain gives other bits (a subnormal partial sum flushed to
-//! zero flips `s > 0`). So every encode runs inside a [`StrictFp`] guard, which sets the
+//! zero flips `s > 0`). So every encode runs inside a `StrictFp` guard, which sets the
 //! default environment for the current thread and restores the caller's on drop (also on
 //! unwind). Cost: two control-register writes per encode call, nothing per embedding.
 //!
