@@ -13,6 +13,19 @@
 //! ([`Layout`]), bit-exact SimHash, the top-K order and its sentinels, and validation of every
 //! argument before anything is written.
 //!
+//! Where to look:
+//! - [`simhash`]: the hasher, the frozen seeded projection (its exact specification), f32, bf16
+//!   and f16 inputs.
+//! - [`topk_shared`], [`topk_batch`], [`distances_shared`], [`distances_batch`], [`TopK`]: scans;
+//!   [`parallel`]: the same spread over threads, with identical results.
+//! - [`Fingerprints`], [`History`], [`HistoryBatch`] and their `*Ref` views: storage.
+//! - [`dispatch`]: instruction sets ([`Isa`]), `ETA_HAMMING_ISA`, per-call [`Engine`]s.
+//! - [`ffi`]: the C ABI (`include/eta_hamming.h`).
+//!
+//! Thread safety: everything is `Send + Sync` and re-entrant; forcing an instruction set is
+//! process-wide. Kernels keep a small per-thread scratch pool between calls (up to about 1 MiB
+//! per buffer), so no call allocates on the hot path after its thread's first.
+//!
 //! ```
 //! use eta_hamming::{SimHasher, TopK};
 //! let (d, m, k) = (16, 64, 3);
