@@ -40,6 +40,21 @@ fn fill<T: eta_hamming::Lane>(
     }
 }
 
+/// `b` full per-query histories of `l` items, history `j` holding rows `(i * step + j) % 4l` of a
+/// table of `4l` random fingerprints.
+fn gathered_batch(m: usize, l: usize, b: usize, seed: u64, step: u64) -> HistoryBatch {
+    let table = fingerprints(m, l * 4, seed);
+    let ids: Vec<Vec<u64>> = (0..b)
+        .map(|j| {
+            (0..l as u64)
+                .map(|i| (i * step + j as u64) % (l as u64 * 4))
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+    HistoryBatch::gather(table.view(), &refs).unwrap()
+}
+
 fn engines() -> Vec<Engine> {
     Isa::available()
         .into_iter()
@@ -89,16 +104,7 @@ fn batch(c: &mut Criterion) {
         (128, 1024, 256),
     ] {
         let q = fingerprints(m, b, 3);
-        let table = fingerprints(m, l * 4, 4);
-        let ids: Vec<Vec<u64>> = (0..b)
-            .map(|j| {
-                (0..l as u64)
-                    .map(|i| (i * 7 + j as u64) % (l as u64 * 4))
-                    .collect()
-            })
-            .collect();
-        let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
-        let h = HistoryBatch::gather(table.view(), &refs).unwrap();
+        let h = gathered_batch(m, l, b, 4, 7);
         let mut group = c.benchmark_group(format!("batch/m{m}/L{l}/B{b}/K{k}"));
         group.throughput(Throughput::Elements((b * l) as u64));
         group.sample_size(10);
@@ -142,16 +148,7 @@ fn distances(c: &mut Criterion) {
     }
     let (m, l, b) = (64usize, 1024usize, 256usize);
     let q = fingerprints(m, b, 7);
-    let table = fingerprints(m, l * 4, 8);
-    let ids: Vec<Vec<u64>> = (0..b)
-        .map(|j| {
-            (0..l as u64)
-                .map(|i| (i * 5 + j as u64) % (l as u64 * 4))
-                .collect()
-        })
-        .collect();
-    let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
-    let h = HistoryBatch::gather(table.view(), &refs).unwrap();
+    let h = gathered_batch(m, l, b, 8, 5);
     let mut group = c.benchmark_group(format!("dist_batch/m{m}/L{l}/B{b}"));
     group.throughput(Throughput::Elements((b * l) as u64));
     group.sample_size(10);
