@@ -18,11 +18,14 @@
 //!   writes all distances of a query block (the buffer, `QB * L * 2` bytes, stays in L2);
 //!   then per query the exact `K`-th distance `t` comes from vector counts `#{d <= t}`
 //!   ([`kth_smallest`]; distances take only `m + 1` values, so this is a search over at most
-//!   13 probes, usually 2 or 3 when started from the previous query's `t`), and exactly `K`
-//!   keys are gathered in index order (all `d < t`, then the first `d == t`), 64 at a time by
-//!   vector compares (up to [`DENSE_GATHER_ITEMS`]: two compares give a mask of the kept keys
-//!   per block, and the gather stops at `K`; longer rows decide per key). No per-survivor
-//!   branch in the scan, no comparison sort. When every distance is below 255 and the vector
+//!   13 probes, usually 2 or 3 when started from the previous query's `t`). Then the kept
+//!   items are found 64 at a time by vector compares (up to [`DENSE_GATHER_ITEMS`]: two
+//!   compares give per block the masks of the items below `t` and at `t`; longer rows decide
+//!   per item): the first `K - #{d < t}` ties at `t` go straight to the last output slots (in
+//!   index order, their final order), and the items below `t` become keys
+//!   `(distance << 16) | index`, sorted by rank ([`sort_keys`]: all-pairs vector compares, no
+//!   memory-carried dependency). No per-survivor branch in the scan, no comparison sort.
+//!   While a batch's query finishes its keys, the next history is prefetched ([`Next`]). When every distance is below 255 and the vector
 //!   type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer of a lone query (one outside
 //!   a full query block) holds `u8` ([`DistBuf`]): on AVX-512 the 8 `u64`-lane steps of a
 //!   64-item block are packed by shifts into one `zmm` and stored in item order after one
@@ -40,7 +43,7 @@
 //!   survivor mask is cut to the valid items. Padding after `len` is never read; the distance
 //!   buffer's own padding (to 64) holds `u16::MAX`, which no count or mask accepts.
 
-use super::topk::{PoolItem, Pooled, Scratch, Topk, MAX_VECTOR_ITEMS};
+use super::topk::{counting_sort_keys, PoolItem, Pooled, Scratch, Topk, MAX_VECTOR_ITEMS};
 use super::{Batch, Shared};
 use crate::layout::Lane;
 
@@ -170,6 +173,14 @@ pub(crate) trait Vector: Copy {
         let d = unsafe { core::slice::from_raw_parts(d, n) };
         d.iter().map(|&x| usize::from(x <= t)).sum()
     }
+
+    /// Asks for the cache line holding `p` to be brought into L1 (a hint: never faults, any
+    /// address). A no-op where the instruction set has no stable prefetch intrinsic.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const u8) {}
 
     /// Bit `j` set when `d[j] <= t`, for the 64 bytes at `d` (byte order).
     ///
@@ -471,6 +482,95 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
 /// The longest row (items) whose keys [`short`] gathers by masks per block.
 const DENSE_GATHER_ITEMS: usize = 4096;
 
+/// The two-pass path's gather of one 64-item block of distances `d` (item `j` at `d[j]`, index
+/// `base + j`): writes the key `(d[j] << 16) | (base + j)` of every item set in `lt` to `keys`,
+/// and the index `base + j` of every item set in `eq` to `ties`, each in item order; returns
+/// how many of each. (Writing a fixed number of keys unconditionally, to spare the loop exits'
+/// mispredictions, and compressing 16 keys at a time with AVX-512 `vpcompressd` both measured
+/// slower here, by 15% and 40% at per-query L = 1024, m = 64.)
+///
+/// # Safety
+/// `d..d + 64` readable; `keys` writable for `popcount(lt)` keys, `ties` for `popcount(eq)`;
+/// `base + 63 < 2^15`, every `d[j] < 2^15`.
+#[inline(always)]
+unsafe fn gather_block<D: DistBuf>(
+    d: *const D,
+    base: u32,
+    mut lt: u64,
+    mut eq: u64,
+    keys: *mut i32,
+    ties: *mut u32,
+) -> (usize, usize) {
+    let (mut n, mut e) = (0, 0);
+    // SAFETY: for the whole body, guaranteed by the caller.
+    unsafe {
+        while lt != 0 {
+            let j = lt.trailing_zeros();
+            lt &= lt - 1;
+            let x = (*d.add(j as usize)).get() as i32;
+            keys.add(n).write((x << 16) | (base + j) as i32);
+            n += 1;
+        }
+        while eq != 0 {
+            let j = eq.trailing_zeros();
+            eq &= eq - 1;
+            ties.add(e).write(base + j);
+            e += 1;
+        }
+    }
+    (n, e)
+}
+
+/// The most keys [`sort_keys`] sorts by ranking (all-pairs vector compares, `O(n^2 / 16)`
+/// operations and no memory-carried dependency); more take a counting sort
+/// ([`counting_sort_keys`]), whose increments chain through memory. At `K = 32` (per-query
+/// histories, `L = 1024`, `m = 64`) the ranks cut the sort from a quarter of the call to a
+/// tenth.
+pub(crate) const RANK_SORT_MAX: usize = 64;
+
+/// Writes the `n` keys `(distance << 16) | index` at `keys` (distinct, non-negative, in index
+/// order, every distance `<= t`) to `idx`/`dist` sorted by `(distance, index)`, which is the
+/// keys' own order. Up to [`RANK_SORT_MAX`] keys, each key's slot is its rank: the keys, padded
+/// with `i32::MAX` to `M`, a multiple of 16 (`keys` must hold that many), stay in registers as
+/// `M` rank counters do, and every real key adds one to the rank of each key above it (a
+/// broadcast, a subtract and a shift per 16 keys, no horizontal sum, no memory dependency).
+/// Beyond, a counting sort over `cnt[..=t]`.
+#[inline(always)]
+fn sort_keys(
+    keys: &mut [i32],
+    n: usize,
+    t: usize,
+    cnt: &mut [u32],
+    idx: &mut [u32],
+    dist: &mut [u16],
+) {
+    #[inline(always)]
+    fn rank<const M: usize>(keys: &mut [i32], n: usize, idx: &mut [u32], dist: &mut [u16]) {
+        let keys: &mut [i32; M] = (&mut keys[..M]).try_into().expect("M keys");
+        keys[n..].fill(i32::MAX);
+        let mut rank = [0u32; M];
+        for &y in &keys[..n] {
+            for (r, &x) in rank.iter_mut().zip(keys.iter()) {
+                // `y < x` as the sign of `y - x` (no overflow: keys are non-negative).
+                *r += (y.wrapping_sub(x) as u32) >> 31;
+            }
+        }
+        for (&x, &r) in keys[..n].iter().zip(&rank) {
+            // Keys are distinct, so the ranks of the `n` real keys are exactly `0..n`.
+            idx[r as usize] = (x & 0xFFFF) as u32;
+            dist[r as usize] = (x >> 16) as u16;
+        }
+    }
+    match n.next_multiple_of(16) {
+        0 => {}
+        16 => rank::<16>(keys, n, idx, dist),
+        32 => rank::<32>(keys, n, idx, dist),
+        48 => rank::<48>(keys, n, idx, dist),
+        64 => rank::<64>(keys, n, idx, dist),
+        _ => counting_sort_keys(&keys[..n], t, cnt, idx, dist),
+    }
+}
+
 /// Items of the dense pre-pass ([`seed`]), and the longest history the two-pass path
 /// ([`short`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2 (512 KiB).
 pub(crate) const SEED_ITEMS: usize = 32768;
@@ -599,15 +699,54 @@ unsafe fn kth_smallest<V: Vector, D: DistBuf>(
     }
 }
 
+/// The next history of a batch, whose lines [`short`] asks for once its own distance pass is
+/// done: the rest of the call (counts, gather, sort) reads only L1, so the memory system would
+/// idle; the prefetches let the next distance pass start on cached lines (per-query
+/// `L = 1024`, `m = 64`, `B = 256`, whose 2 MiB of histories live in L3: -5%).
+#[derive(Clone, Copy)]
+pub(crate) struct Next<T> {
+    /// Row 0 of the history.
+    hist: *const T,
+    /// Lane rows, `stride` lanes apart.
+    lanes: usize,
+    stride: usize,
+    /// Items per row to fetch.
+    len: usize,
+}
+
+/// Largest history (bytes, all rows) [`Next`] prefetches: a third of a 48 KiB L1.
+const PREFETCH_BYTES: usize = 16 * 1024;
+
+/// Issues the prefetches of `next` (nothing when it is larger than [`PREFETCH_BYTES`]).
+#[inline(always)]
+fn prefetch_next<V: Vector>(next: Option<Next<V::Lane>>) {
+    let Some(n) = next else { return };
+    let row_bytes = n.len * core::mem::size_of::<V::Lane>();
+    if row_bytes * n.lanes > PREFETCH_BYTES {
+        return;
+    }
+    for w in 0..n.lanes {
+        let row = n.hist.wrapping_add(w * n.stride).cast::<u8>();
+        for off in (0..row_bytes).step_by(64) {
+            // SAFETY: a prefetch is a hint that never faults; the address is only computed
+            // (wrapping), never dereferenced. We run inside `V`'s entry point.
+            unsafe { V::prefetch(row.wrapping_add(off)) };
+        }
+    }
+}
+
 /// The two-pass path for a short history (`k <= len <= SEED_ITEMS`), `QB` queries: all
-/// distances into `buf` (rows of `len` rounded up to 64, padded with `u16::MAX`), per query the
+/// distances into `buf` (rows of `len` rounded up to 64, padded with all-ones), per query the
 /// exact `K`-th distance `t` ([`kth_smallest`], seeded by the previous query's), then exactly `K`
-/// keys straight from the buffer: every item below `t` and the first `K - #{d < t}` at `t`, in
-/// index order ([`Vector::le_mask_u16`] finds them 64 at a time). No second pass over the
-/// history, no survivor branch per vector, no overflow. Returns the last query's `t`.
+/// items straight from the buffer into query `j`'s output `idx/dist[j * k..][..k]`: the first
+/// `K - #{d < t}` at `t` into the last slots in index order, every item below `t` as a key
+/// `(distance << 16) | index` sorted into the first ([`sort_keys`]); [`Vector::le_mask_u16`]
+/// finds them 64 at a time. No second pass over the history, no survivor branch per vector, no
+/// overflow. The states only lend their buffers (left stale). Prefetches `next` after its
+/// distance pass. Returns the last query's `t`.
 ///
 /// # Safety
-/// As [`scan`] for items `0..len`; every state fresh; `buf` holds `QB` padded rows.
+/// As [`scan`] for items `0..len`; `buf` holds `QB` padded rows; `idx`/`dist` hold `QB * k`.
 #[inline(always)]
 unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     q: *const V::Lane,
@@ -619,6 +758,9 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     tops: &mut [Topk<'_>; QB],
     buf: &mut [D],
     mut hint: Option<u32>,
+    idx: &mut [u32],
+    dist: &mut [u16],
+    next: Option<Next<V::Lane>>,
 ) -> Option<u32> {
     let k = tops[0].k();
     let row_len = len.next_multiple_of(64);
@@ -626,18 +768,36 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     // SAFETY: guaranteed by the caller; `buf` holds `QB` rows of `row_len >= len`. The
     // padding is written too (the buffer is reused across histories of other lengths).
     unsafe { D::rows::<V, QB, W>(q, lanes, hist, stride, len, buf.as_mut_ptr(), row_len) };
+    prefetch_next::<V>(next);
+    // Up to `RANK_SORT_MAX` keys live on the stack (the rank sort pads them to a multiple of
+    // 16); more in the state's `u64` buffer (`2k + 128` slots of `i32`).
+    let mut small = [0i32; RANK_SORT_MAX];
     for (j, top) in tops.iter_mut().enumerate() {
         let row = &buf[j * row_len..][..row_len];
         // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
         let (t, below) = unsafe { kth_smallest::<V, D>(row.as_ptr(), row_len, k, maxd, hint) };
-        let mut eq_left = k - below;
-        let out = top.keys_ptr();
-        let mut n = 0;
+        let (big, cnt) = top.buffers();
+        let keys: &mut [i32] = if below <= RANK_SORT_MAX {
+            &mut small
+        } else {
+            // `min(len, limit) + KEY_SLACK >= k + 64` keys of 8 bytes: `2k + 128` of 4.
+            bytemuck::cast_slice_mut(big)
+        };
+        let out = keys.as_mut_ptr();
+        let (idx, dist) = (&mut idx[j * k..][..k], &mut dist[j * k..][..k]);
+        // The `k - below` ties at `t` take the output's last slots, in index order, which is
+        // their final order: they are written there directly. Only the `below` items under
+        // `t` become keys to sort.
+        let tie_idx = &mut idx[below..];
+        let ties = k - below;
+        let (mut n, mut e) = (0, 0);
+        // Indices are below `len <= SEED_ITEMS = 2^15` and distances at most 4096, so a key
+        // `(x << 16) | i` is a positive `i32`.
         if row_len <= DENSE_GATHER_ITEMS {
-            // Per block of 64: every item below `t`, and the first `eq_left` at `t` (a mask of
-            // the kept items, then one store per key, no per-key condition). Stops once `K`
-            // are kept. Measured faster where survivors are dense (L = 1024: -15%), slower
-            // where most blocks hold none (L = 16384, B = 256: +35%).
+            // Per block of 64: masks of the items below `t` and of the first ties at `t`,
+            // then one store per kept item, no per-item condition. Stops once all are kept.
+            // Measured faster where survivors are dense (L = 1024: -15%), slower where most
+            // blocks hold none (L = 16384, B = 256: +35%).
             for c in (0..row_len).step_by(64) {
                 // SAFETY: `c + 64 <= row_len`.
                 let le = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
@@ -651,51 +811,57 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
                     unsafe { D::le_mask::<V>(row.as_ptr().add(c), t - 1) }
                 };
                 let mut eq = le & !lt;
-                if eq.count_ones() as usize > eq_left {
-                    // The ties run out in this block (once per query): the first `eq_left`.
+                if eq.count_ones() as usize > ties - e {
+                    // The ties run out in this block (once per query): the first ones.
                     let mut keep = 0u64;
-                    for _ in 0..eq_left {
+                    for _ in e..ties {
                         let low = eq & eq.wrapping_neg();
                         keep |= low;
                         eq ^= low;
                     }
                     eq = keep;
                 }
-                eq_left -= eq.count_ones() as usize;
-                let mut m = lt | eq;
-                while m != 0 {
-                    let i = c + m.trailing_zeros() as usize;
-                    m &= m - 1;
-                    let x = row[i].get() as u64;
-                    // SAFETY: `n < k` (exactly `below` keys lie below `t` and `k - below` are
-                    // kept at `t`), and the key buffer holds more than `k` keys (`k <= len`).
-                    unsafe { out.add(n).write((x << 32) | i as u64) };
-                    n += 1;
-                }
-                if n == k {
+                // SAFETY: `c + 64 <= row_len <= 2^15`; `n + popcount(lt) <= below` keys and
+                // `e + popcount(eq) <= ties` tie slots remain; distances are at most 4096.
+                let (dn, de) = unsafe {
+                    gather_block(
+                        row.as_ptr().add(c),
+                        c as u32,
+                        lt,
+                        eq,
+                        out.add(n),
+                        tie_idx.as_mut_ptr().add(e),
+                    )
+                };
+                n += dn;
+                e += de;
+                if n == below && e == ties {
                     break;
                 }
             }
         } else {
-            // Every item `<= t`, deciding per key (sparse survivors: few keys, few blocks).
+            // Every item `<= t`, deciding per item (sparse survivors: few items, few blocks).
             for c in (0..row_len).step_by(64) {
                 // SAFETY: `c + 64 <= row_len`.
                 let mut m = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
                 while m != 0 {
                     let i = c + m.trailing_zeros() as usize;
                     m &= m - 1;
-                    let x = row[i].get() as u16;
-                    let eq = usize::from(x as usize == t && eq_left > 0);
-                    // SAFETY: `n <= k` (exactly `below` keys lie below `t` and `eq_left` more
-                    // are kept at `t`), and the key buffer holds more than `k` keys.
-                    unsafe { out.add(n).write((u64::from(x) << 32) | i as u64) };
-                    n += usize::from((x as usize) < t) | eq;
-                    eq_left -= eq;
+                    let x = row[i].get();
+                    if x < t {
+                        // SAFETY: `n < below`, and `keys` holds more than `below`.
+                        unsafe { out.add(n).write(((x as i32) << 16) | i as i32) };
+                        n += 1;
+                    } else if e < ties {
+                        tie_idx[e] = i as u32;
+                        e += 1;
+                    }
                 }
             }
         }
-        let decided = top.load_keys(n, len);
-        debug_assert!(decided && n == k);
+        debug_assert!(n == below && e == ties);
+        dist[below..].fill(t as u16);
+        sort_keys(keys, below, t, cnt, &mut idx[..below], &mut dist[..below]);
         hint = Some(t as u32);
     }
     hint
@@ -766,7 +932,9 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
         let gq = group.min(a.nq - g0);
         let full = gq / QB * QB;
         let tops = &mut tops[..gq];
-        tops.iter_mut().for_each(Topk::reset);
+        if !is_short {
+            tops.iter_mut().for_each(Topk::reset);
+        }
         for t0 in (0..len).step_by(tile) {
             let t1 = (t0 + tile).min(len);
             let (blocks, singles) = tops.split_at_mut(full);
@@ -776,9 +944,10 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
                 unsafe {
                     if is_short {
-                        let buf = &mut seed_buf;
+                        let (buf, o) = (&mut seed_buf, (g0 + bi * QB) * k);
+                        let (idx, dist) = (&mut idx[o..][..QB * k], &mut dist[o..][..QB * k]);
                         hint = short::<V, QB, W, u16>(
-                            q, lanes, hist, a.stride, len, maxd, block, buf, hint,
+                            q, lanes, hist, a.stride, len, maxd, block, buf, hint, idx, dist, None,
                         );
                         continue;
                     }
@@ -801,19 +970,22 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
             for (si, top) in singles.iter_mut().enumerate() {
                 let q = a.q[(g0 + full + si) * lanes..].as_ptr();
                 let top = core::array::from_mut(top);
+                let o = (g0 + full + si) * k;
                 // SAFETY: as above, one query.
                 unsafe {
                     if use8 {
+                        let (idx, dist) = (&mut idx[o..][..k], &mut dist[o..][..k]);
                         let buf = &mut buf8;
                         hint = short::<V, 1, W, u8>(
-                            q, lanes, hist, a.stride, len, maxd, top, buf, hint,
+                            q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, None,
                         );
                         continue;
                     }
                     if is_short {
+                        let (idx, dist) = (&mut idx[o..][..k], &mut dist[o..][..k]);
                         let buf = &mut seed_buf;
                         hint = short::<V, 1, W, u16>(
-                            q, lanes, hist, a.stride, len, maxd, top, buf, hint,
+                            q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, None,
                         );
                         continue;
                     }
@@ -834,9 +1006,11 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 }
             }
         }
-        for (j, top) in tops.iter_mut().enumerate() {
-            let b = g0 + j;
-            top.finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
+        if !is_short {
+            for (j, top) in tops.iter_mut().enumerate() {
+                let b = g0 + j;
+                top.finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
+            }
         }
     }
 }
@@ -899,19 +1073,31 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         if len == 0 {
             continue; // its history may lie beyond the end of `hists`
         }
-        top[0].reset();
         let q = a.q[b * lanes..].as_ptr();
         let hist = a.hists[b * lanes * a.stride..].as_ptr();
         let p = len.min(SEED_ITEMS);
+        let kept = k.min(len);
+        let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
+        let next = (b + 1 < a.nq && a.lens[b + 1] > 0).then(|| Next {
+            hist: a.hists[(b + 1) * lanes * a.stride..].as_ptr(),
+            lanes,
+            stride: a.stride,
+            len: a.lens[b + 1] as usize,
+        });
         // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
         unsafe {
             if p == len && p >= k && use8 {
                 let buf = &mut buf8;
-                hint = short::<V, 1, W, u8>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+                hint = short::<V, 1, W, u8>(
+                    q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, next,
+                );
             } else if p == len && p >= k {
                 let buf = &mut seed_buf;
-                hint = short::<V, 1, W, u16>(q, lanes, hist, a.stride, len, maxd, top, buf, hint);
+                hint = short::<V, 1, W, u16>(
+                    q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, next,
+                );
             } else {
+                top[0].reset();
                 if p >= k {
                     hint = seed::<V, 1, W>(
                         q,
@@ -926,10 +1112,9 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
                     );
                 }
                 scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
+                top[0].finish(idx, dist);
             }
         }
-        let kept = k.min(len);
-        top[0].finish(&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
     }
 }
 

@@ -185,37 +185,12 @@ impl Topk<'_> {
         self.k
     }
 
-    /// Where a two-pass path writes keys `(distance << 32) | index` ([`Topk::load_keys`]):
-    /// `min(len, limit) + KEY_SLACK` keys are writable there (more than `K` when `K <= len`).
+    /// The key and count buffers, lent to a two-pass path (`generic::short`); the state
+    /// must be [`Topk::reset`] before it serves a scan again. The key buffer holds
+    /// `min(len, limit) + KEY_SLACK` keys (more than `K` when `K <= len`); the counts `maxd + 1`.
     #[inline(always)]
-    pub(crate) fn keys_ptr(&mut self) -> *mut u64 {
-        self.keys.as_mut_ptr()
-    }
-
-    /// Adopts the `n` keys written at [`Topk::keys_ptr`] (on a fresh state, in index order, and
-    /// a superset of the best `K`: every item of distance `< c` for some cap `c`) and says
-    /// whether they decide the result: they do when there are at least `K` of them (then every
-    /// one of the best `K` has a distance `< c`), or when they are all `len` items. Then
-    /// [`Topk::finish`] gives the result.
-    pub(crate) fn load_keys(&mut self, n: usize, len: usize) -> bool {
-        if n < self.k && n < len {
-            return false;
-        }
-        self.n = n;
-        for &key in &self.keys[..n] {
-            self.cnt[(key >> 32) as usize] += 1;
-        }
-        if n >= self.k {
-            // The K-th smallest distance `t`, and how many lie below it.
-            let (mut t, mut below) = (0usize, 0usize);
-            while below + (self.cnt[t] as usize) < self.k {
-                below += self.cnt[t] as usize;
-                t += 1;
-            }
-            self.thr = t as u32;
-            self.c_lt = below;
-        }
-        true
+    pub(crate) fn buffers(&mut self) -> (&mut [u64], &mut [u32]) {
+        (self.keys, self.cnt)
     }
 
     /// The vector filter: an item can only enter the top-K with a distance `< filter()`.
@@ -315,6 +290,38 @@ impl Topk<'_> {
             idx[slot] = key as u32;
             dist[slot] = d as u16;
         }
+    }
+}
+
+/// Stable counting sort of the `n` keys `(distance << 16) | index` at `keys` (in index order,
+/// every distance `<= t`, indices below `2^16`) into `idx`/`dist`, by `(distance, index)`,
+/// through the histogram `cnt[..=t]` (overwritten). Each key costs a read-modify-write of its
+/// distance's count, a chain through memory when distances repeat (a few cycles per key): the
+/// two-pass path ranks up to [`super::generic::RANK_SORT_MAX`] keys instead.
+pub(crate) fn counting_sort_keys(
+    keys: &[i32],
+    t: usize,
+    cnt: &mut [u32],
+    idx: &mut [u32],
+    dist: &mut [u16],
+) {
+    let cnt = &mut cnt[..=t];
+    cnt.fill(0);
+    for &x in keys {
+        cnt[(x >> 16) as usize] += 1;
+    }
+    let mut s = 0u32;
+    for c in cnt.iter_mut() {
+        let here = *c;
+        *c = s;
+        s += here;
+    }
+    for &x in keys {
+        let d = (x >> 16) as usize;
+        let slot = cnt[d] as usize;
+        cnt[d] += 1;
+        idx[slot] = (x & 0xFFFF) as u32;
+        dist[slot] = d as u16;
     }
 }
 

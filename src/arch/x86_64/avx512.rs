@@ -103,6 +103,12 @@ macro_rules! zmm_vector {
                 unsafe { _mm512_cmple_epu8_mask(_mm512_loadu_si512(d.cast()), _mm512_set1_epi8(t as i8)) }
             }
 
+            #[inline(always)]
+            unsafe fn prefetch(p: *const u8) {
+                // SAFETY: a prefetch never faults, whatever the address; SSE available.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+            }
+
             $($body)*
         }
     };
