@@ -482,50 +482,115 @@ unsafe fn scan<V: Vector, const QB: usize, const W: usize>(
 /// The longest row (items) whose keys [`short`] gathers by masks per block.
 const DENSE_GATHER_ITEMS: usize = 4096;
 
-/// The two-pass path's gather of one 64-item block of distances `d` (item `j` at `d[j]`, index
-/// `base + j`): writes the key `(d[j] << 16) | (base + j)` of every item set in `lt` to `keys`,
-/// and the index `base + j` of every item set in `eq` to `ties`, each in item order; returns
-/// how many of each. (Writing a fixed number of keys unconditionally, to spare the loop exits'
-/// mispredictions, and compressing 16 keys at a time with AVX-512 `vpcompressd` both measured
-/// slower here, by 15% and 40% at per-query L = 1024, m = 64.)
-///
-/// # Safety
-/// `d..d + 64` readable; `keys` writable for `popcount(lt)` keys, `ties` for `popcount(eq)`;
-/// `base + 63 < 2^15`, every `d[j] < 2^15`.
-#[inline(always)]
-unsafe fn gather_block<D: DistBuf>(
-    d: *const D,
-    base: u32,
-    mut lt: u64,
-    mut eq: u64,
-    keys: *mut i32,
-    ties: *mut u32,
-) -> (usize, usize) {
-    let (mut n, mut e) = (0, 0);
-    // SAFETY: for the whole body, guaranteed by the caller.
-    unsafe {
-        while lt != 0 {
-            let j = lt.trailing_zeros();
-            lt &= lt - 1;
-            let x = (*d.add(j as usize)).get() as i32;
-            keys.add(n).write((x << 16) | (base + j) as i32);
-            n += 1;
-        }
-        while eq != 0 {
-            let j = eq.trailing_zeros();
-            eq &= eq - 1;
-            ties.add(e).write(base + j);
-            e += 1;
+/// Blocks of the longest row [`gather_dense`] takes.
+const DENSE_BLOCKS: usize = DENSE_GATHER_ITEMS / 64;
+
+/// [`gather_dense`]'s lists of non-empty blocks (mask, first item), two spare entries each:
+/// the walk reads one entry past the last it uses. Made once per call (zeroed) and reused
+/// stale by every query: each reads only entries it wrote, or the zeroed spares.
+pub(crate) struct BlockLists {
+    lt_mask: [u64; DENSE_BLOCKS + 2],
+    lt_base: [u32; DENSE_BLOCKS + 2],
+    eq_mask: [u64; DENSE_BLOCKS + 2],
+    eq_base: [u32; DENSE_BLOCKS + 2],
+}
+
+impl BlockLists {
+    /// Zeroed lists.
+    fn new() -> BlockLists {
+        BlockLists {
+            lt_mask: [0; DENSE_BLOCKS + 2],
+            lt_base: [0; DENSE_BLOCKS + 2],
+            eq_mask: [0; DENSE_BLOCKS + 2],
+            eq_base: [0; DENSE_BLOCKS + 2],
         }
     }
-    (n, e)
+}
+
+/// The two-pass path's gather, for a row of `row_len <= DENSE_GATHER_ITEMS` distances (a
+/// multiple of 64, padding above every distance) whose `k`-th smallest is `t`, with exactly
+/// `below` items under `t`: writes the key `(d << 16) | index` of each of those to `keys`, in
+/// index order, and the indices of the first `ties` items at `t` to `ties_out`, in index order.
+///
+/// Strategy: first the masks of every 64-item block (two vector compares each), kept in two
+/// compact lists of the non-empty blocks, without a branch; then exactly `below` (and `ties`)
+/// steps, each taking the lowest set bit of the current mask and moving to the next listed
+/// mask when it empties. Measured against the alternatives at per-query L = 1024, m = 64,
+/// K = 32 (about one kept item per block), whole calls: a loop per block with its own exit
+/// was 3% slower; conditional moves instead of the branch (a dependency chain through the
+/// list), 10% slower; writing a fixed number of keys per block unconditionally, 15%; AVX-512
+/// `vpcompressd` of 16 keys at a time, 40%.
+///
+/// # Safety
+/// `row..row + row_len` readable; `keys` writable for `below` keys, `ties_out` for `ties`;
+/// `row_len <= 2^15`, distances below `2^15`; the counts are exact (`below` items under `t`,
+/// at least `ties` at `t`).
+#[inline(always)]
+unsafe fn gather_dense<V: Vector, D: DistBuf>(
+    lists: &mut BlockLists,
+    row: *const D,
+    row_len: usize,
+    t: usize,
+    below: usize,
+    ties: usize,
+    keys: *mut i32,
+    ties_out: *mut u32,
+) {
+    let (mut nl, mut ne) = (0, 0);
+    for c in (0..row_len).step_by(64) {
+        // SAFETY: `c + 64 <= row_len`, readable.
+        let le = unsafe { D::le_mask::<V>(row.add(c), t) };
+        let lt = if t == 0 {
+            0
+        } else {
+            // SAFETY: as above.
+            unsafe { D::le_mask::<V>(row.add(c), t - 1) }
+        };
+        let eq = le & !lt;
+        lists.lt_mask[nl] = lt;
+        lists.lt_base[nl] = c as u32;
+        nl += usize::from(lt != 0);
+        lists.eq_mask[ne] = eq;
+        lists.eq_base[ne] = c as u32;
+        ne += usize::from(eq != 0);
+    }
+    let (mut p, mut m, mut next) = (0, lists.lt_mask[0], lists.lt_mask[1]);
+    for n in 0..below {
+        let i = lists.lt_base[p] as usize + m.trailing_zeros() as usize;
+        // SAFETY: `i` is a real item of the row (a set mask bit); `n < below` keys are
+        // writable. The key is positive: `i < 2^15`, distances below `2^15`.
+        unsafe {
+            let x = (*row.add(i)).get() as i32;
+            keys.add(n).write((x << 16) | i as i32);
+        }
+        m &= m - 1;
+        let empty = m == 0;
+        // After the last key, `p` may reach `nl <= DENSE_BLOCKS`: `p + 1` is still inside.
+        p += usize::from(empty);
+        if empty {
+            (m, next) = (next, lists.lt_mask[p + 1]);
+        }
+    }
+    let (mut p, mut m, mut next) = (0, lists.eq_mask[0], lists.eq_mask[1]);
+    for e in 0..ties {
+        let i = lists.eq_base[p] + m.trailing_zeros();
+        // SAFETY: `e < ties` slots are writable.
+        unsafe { ties_out.add(e).write(i) };
+        m &= m - 1;
+        let empty = m == 0;
+        p += usize::from(empty);
+        if empty {
+            (m, next) = (next, lists.eq_mask[p + 1]);
+        }
+    }
 }
 
 /// The most keys [`sort_keys`] sorts by ranking (all-pairs vector compares, `O(n^2 / 16)`
 /// operations and no memory-carried dependency); more take a counting sort
 /// ([`counting_sort_keys`]), whose increments chain through memory. At `K = 32` (per-query
-/// histories, `L = 1024`, `m = 64`) the ranks cut the sort from a quarter of the call to a
-/// tenth.
+/// histories, `L = 1024`, `m = 64`, where a query keeps about 20 keys below its `K`-th
+/// distance) the ranks and their scatter take a fifth of the call, where the counting sort of
+/// all `K` keys took 30%.
 pub(crate) const RANK_SORT_MAX: usize = 64;
 
 /// Writes the `n` keys `(distance << 16) | index` at `keys` (distinct, non-negative, in index
@@ -772,6 +837,7 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     // Up to `RANK_SORT_MAX` keys live on the stack (the rank sort pads them to a multiple of
     // 16); more in the state's `u64` buffer (`2k + 128` slots of `i32`).
     let mut small = [0i32; RANK_SORT_MAX];
+    let mut lists = BlockLists::new();
     for (j, top) in tops.iter_mut().enumerate() {
         let row = &buf[j * row_len..][..row_len];
         // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
@@ -794,51 +860,23 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
         // Indices are below `len <= SEED_ITEMS = 2^15` and distances at most 4096, so a key
         // `(x << 16) | i` is a positive `i32`.
         if row_len <= DENSE_GATHER_ITEMS {
-            // Per block of 64: masks of the items below `t` and of the first ties at `t`,
-            // then one store per kept item, no per-item condition. Stops once all are kept.
-            // Measured faster where survivors are dense (L = 1024: -15%), slower where most
-            // blocks hold none (L = 16384, B = 256: +35%).
-            for c in (0..row_len).step_by(64) {
-                // SAFETY: `c + 64 <= row_len`.
-                let le = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
-                if le == 0 {
-                    continue;
-                }
-                let lt = if t == 0 {
-                    0
-                } else {
-                    // SAFETY: as above.
-                    unsafe { D::le_mask::<V>(row.as_ptr().add(c), t - 1) }
-                };
-                let mut eq = le & !lt;
-                if eq.count_ones() as usize > ties - e {
-                    // The ties run out in this block (once per query): the first ones.
-                    let mut keep = 0u64;
-                    for _ in e..ties {
-                        let low = eq & eq.wrapping_neg();
-                        keep |= low;
-                        eq ^= low;
-                    }
-                    eq = keep;
-                }
-                // SAFETY: `c + 64 <= row_len <= 2^15`; `n + popcount(lt) <= below` keys and
-                // `e + popcount(eq) <= ties` tie slots remain; distances are at most 4096.
-                let (dn, de) = unsafe {
-                    gather_block(
-                        row.as_ptr().add(c),
-                        c as u32,
-                        lt,
-                        eq,
-                        out.add(n),
-                        tie_idx.as_mut_ptr().add(e),
-                    )
-                };
-                n += dn;
-                e += de;
-                if n == below && e == ties {
-                    break;
-                }
-            }
+            // Dense survivors: measured faster than deciding per item where survivors are
+            // dense (L = 1024), slower where most blocks hold none (L = 16384, B = 256: +35%).
+            // SAFETY: `row` holds `row_len <= 2^15` distances, at most 4096 each; `keys` holds
+            // more than `below`, `tie_idx` exactly `ties`; `kth_smallest` counted exactly.
+            unsafe {
+                gather_dense::<V, D>(
+                    &mut lists,
+                    row.as_ptr(),
+                    row_len,
+                    t,
+                    below,
+                    ties,
+                    out,
+                    tie_idx.as_mut_ptr(),
+                )
+            };
+            (n, e) = (below, ties);
         } else {
             // Every item `<= t`, deciding per item (sparse survivors: few items, few blocks).
             for c in (0..row_len).step_by(64) {
