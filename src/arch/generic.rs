@@ -834,8 +834,6 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     // padding is written too (the buffer is reused across histories of other lengths).
     unsafe { D::rows::<V, QB, W>(q, lanes, hist, stride, len, buf.as_mut_ptr(), row_len) };
     prefetch_next::<V>(next);
-    // Up to `RANK_SORT_MAX` keys live on the stack (the rank sort pads them to a multiple of
-    // 16); more in the state's `u64` buffer (`2k + 128` slots of `i32`).
     let mut small = [0i32; RANK_SORT_MAX];
     let mut lists = BlockLists::new();
     for (j, top) in tops.iter_mut().enumerate() {
@@ -843,10 +841,12 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
         // SAFETY: `row` holds `row_len` distances, `len >= k` of them real.
         let (t, below) = unsafe { kth_smallest::<V, D>(row.as_ptr(), row_len, k, maxd, hint) };
         let (big, cnt) = top.buffers();
-        let keys: &mut [i32] = if below <= RANK_SORT_MAX {
+        // At least `max(k + 2, RANK_SORT_MAX)` slots (the sparse gather below parks ties
+        // after the keys): the stack's when that fits, else the state's `u64` buffer, whose
+        // `min(len, limit) + KEY_SLACK >= k + 64` keys of 8 bytes are `2k + 128` of 4.
+        let keys: &mut [i32] = if k + 2 <= RANK_SORT_MAX {
             &mut small
         } else {
-            // `min(len, limit) + KEY_SLACK >= k + 64` keys of 8 bytes: `2k + 128` of 4.
             bytemuck::cast_slice_mut(big)
         };
         let out = keys.as_mut_ptr();
@@ -878,7 +878,13 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
             };
             (n, e) = (below, ties);
         } else {
-            // Every item `<= t`, deciding per item (sparse survivors: few items, few blocks).
+            // Every item `<= t` (sparse survivors: few items, few blocks), without a branch
+            // per item (whether an item lies below `t` is a coin toss near the threshold: a
+            // branch there cost a third of the call at L = 16384, B = 256). Each item is
+            // written both as a key at `n` and as a tie at `e`, and only the right count
+            // advances: keys occupy `keys[..below]` (slot `below` takes the junk of the ties),
+            // ties `keys[below + 1..][..ties]` (slot `k + 1` the junk past the last tie).
+            let tie_buf = below + 1;
             for c in (0..row_len).step_by(64) {
                 // SAFETY: `c + 64 <= row_len`.
                 let mut m = unsafe { D::le_mask::<V>(row.as_ptr().add(c), t) };
@@ -886,15 +892,19 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
                     let i = c + m.trailing_zeros() as usize;
                     m &= m - 1;
                     let x = row[i].get();
-                    if x < t {
-                        // SAFETY: `n < below`, and `keys` holds more than `below`.
-                        unsafe { out.add(n).write(((x as i32) << 16) | i as i32) };
-                        n += 1;
-                    } else if e < ties {
-                        tie_idx[e] = i as u32;
-                        e += 1;
+                    let lt = x < t;
+                    // SAFETY: `n <= below` and `tie_buf + e <= k + 1`, inside `keys` (at least
+                    // `k + 2` slots, see above).
+                    unsafe {
+                        out.add(n).write(((x as i32) << 16) | i as i32);
+                        out.add(tie_buf + e).write(i as i32);
                     }
+                    n += usize::from(lt);
+                    e += usize::from(!lt & (e < ties));
                 }
+            }
+            for (o, &i) in tie_idx.iter_mut().zip(&keys[tie_buf..][..ties]) {
+                *o = i as u32;
             }
         }
         debug_assert!(n == below && e == ties);
