@@ -177,12 +177,22 @@ zmm_vector!(
                     0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
                 )),
             );
-            // Word `8 l + s` goes to word `4 s + l` (bytes `8 s + 2 l ..`: items in order).
-            let idx = _mm512_set_epi16(
-                31, 23, 15, 7, 30, 22, 14, 6, 29, 21, 13, 5, 28, 20, 12, 4, //
-                27, 19, 11, 3, 26, 18, 10, 2, 25, 17, 9, 1, 24, 16, 8, 0,
+            // Word `8 l + s` goes to word `4 s + l` (bytes `8 s + 2 l ..`: items in order), in
+            // two steps of one instruction each (a word permute is two or more micro-ops, and
+            // compilers expand it into four byte shuffles and four lane moves): a dword
+            // transpose, dword `4 l + s'` (steps `2 s'`, `2 s' + 1`) to dword `4 s' + l`, then
+            // one in-lane byte shuffle puts step `2 s'` at word `l`, step `2 s' + 1` at word
+            // `4 + l`.
+            let t = _mm512_permutexvar_epi32(
+                _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
+                pairs,
             );
-            let v = _mm512_permutexvar_epi16(idx, pairs);
+            let v = _mm512_shuffle_epi8(
+                t,
+                _mm512_broadcast_i32x4(_mm_setr_epi8(
+                    0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
+                )),
+            );
             let v = _mm512_mask_mov_epi8(_mm512_set1_epi8(-1), valid, v);
             _mm512_storeu_si512(out.cast(), v)
         }
