@@ -26,11 +26,10 @@
 //!   `(distance << 16) | index`, sorted by rank ([`sort_keys`]: all-pairs vector compares, no
 //!   memory-carried dependency). No per-survivor branch in the scan, no comparison sort.
 //!   While a batch's query finishes its keys, the next history is prefetched ([`Next`]). When every distance is below 255 and the vector
-//!   type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer of a lone query (one outside
-//!   a full query block) holds `u8` ([`DistBuf`]): on AVX-512 the 8 `u64`-lane steps of a
-//!   64-item block are packed by shifts into one `zmm` and stored in item order after one
-//!   shuffle and one word permute, instead of 8 down-converting moves, and every count reads
-//!   half the bytes.
+//!   type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer holds `u8` ([`DistBuf`]):
+//!   on AVX-512 the 8 `u64`-lane steps of a 64-item block are packed by shifts into one `zmm`
+//!   and stored in item order after two byte shuffles and a dword permute, instead of 8
+//!   down-converting moves, and every count and gather reads half the bytes.
 //! - Long histories: the same pre-pass over the first [`SEED_ITEMS`] items gives each query an
 //!   exact bound (`t*` of the prefix caps its filter: [`seed`]), then one streaming pass
 //!   ([`scan`]) compares each vector of distances against the running threshold of the top-K
@@ -968,13 +967,20 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
     let rows = if p >= k { QB.min(a.nq) } else { 0 };
-    // A short history with distances below `0xFF` keeps them as bytes, where the vector type
-    // can, for the queries outside full blocks (one query: the distance pass is a small part
-    // of the call). A full block of `QB` queries keeps `u16`: there, packing `QB` accumulators
-    // measured slower than the down-converting stores (shared m64 L16384 B256: +30%).
+    // A short history with distances below `0xFF` keeps them as bytes where the vector type
+    // can (AVX-512): half the bytes to store, count and gather (shared m64 L16384 B256: -16%
+    // against `u16`, once the byte blocks' reorder was three instructions).
     let use8 = is_short && V::U8_BUF && maxd <= 254;
-    let mut seed_buf = Pooled::<u16>::take(rows * p.next_multiple_of(64));
-    let mut buf8 = Pooled::<u8>::take(if use8 { p.next_multiple_of(64) } else { 0 });
+    let mut seed_buf = Pooled::<u16>::take(if use8 {
+        0
+    } else {
+        rows * p.next_multiple_of(64)
+    });
+    let mut buf8 = Pooled::<u8>::take(if use8 {
+        rows * p.next_multiple_of(64)
+    } else {
+        0
+    });
     let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
@@ -992,11 +998,29 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
                 // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
                 unsafe {
                     if is_short {
-                        let (buf, o) = (&mut seed_buf, (g0 + bi * QB) * k);
+                        let o = (g0 + bi * QB) * k;
                         let (idx, dist) = (&mut idx[o..][..QB * k], &mut dist[o..][..QB * k]);
-                        hint = short::<V, QB, W, u16>(
-                            q, lanes, hist, a.stride, len, maxd, block, buf, hint, idx, dist, None,
-                        );
+                        hint = if use8 {
+                            short::<V, QB, W, u8>(
+                                q, lanes, hist, a.stride, len, maxd, block, &mut buf8, hint, idx,
+                                dist, None,
+                            )
+                        } else {
+                            short::<V, QB, W, u16>(
+                                q,
+                                lanes,
+                                hist,
+                                a.stride,
+                                len,
+                                maxd,
+                                block,
+                                &mut seed_buf,
+                                hint,
+                                idx,
+                                dist,
+                                None,
+                            )
+                        };
                         continue;
                     }
                     if t0 == 0 && p >= k {

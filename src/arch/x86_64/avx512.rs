@@ -27,6 +27,11 @@ unsafe fn popcnt_bytes_lut(v: __m512i) -> __m512i {
     }
 }
 
+/// Dword indices of a 4x4 transpose of the 128-bit lanes' dwords: dword `4 l + s` to `4 s + l`.
+#[repr(C, align(64))]
+struct Indices([u32; 16]);
+static DWORD_TRANSPOSE: Indices = Indices([0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15]);
+
 /// Defines a `zmm` vector type; `$body` supplies the lane-specific methods.
 macro_rules! zmm_vector {
     ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
@@ -167,7 +172,8 @@ zmm_vector!(
     }
     #[inline(always)]
     unsafe fn store_block_u8(acc: Self, valid: u64, out: *mut u8) {
-        // SAFETY: 64 writable bytes at `out` (the caller); AVX-512 F/BW available.
+        // SAFETY: 64 writable bytes at `out` (the caller); AVX-512 F/BW available;
+        // `DWORD_TRANSPOSE` is a static of 64 bytes aligned to 64.
         unsafe {
             // In each 128-bit lane `l` (lanes `j = 2l, 2l + 1`): byte `2 s + jj` <- `8 jj + s`,
             // so word `s` of lane `l` holds step `s`, items `2l, 2l + 1`.
@@ -178,15 +184,15 @@ zmm_vector!(
                 )),
             );
             // Word `8 l + s` goes to word `4 s + l` (bytes `8 s + 2 l ..`: items in order), in
-            // two steps of one instruction each (a word permute is two or more micro-ops, and
-            // compilers expand it into four byte shuffles and four lane moves): a dword
-            // transpose, dword `4 l + s'` (steps `2 s'`, `2 s' + 1`) to dword `4 s' + l`, then
-            // one in-lane byte shuffle puts step `2 s'` at word `l`, step `2 s' + 1` at word
-            // `4 + l`.
-            let t = _mm512_permutexvar_epi32(
-                _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
-                pairs,
-            );
+            // two single-instruction steps: a dword transpose, dword `4 l + s'` (steps `2 s'`,
+            // `2 s' + 1`) to dword `4 s' + l`, then one in-lane byte shuffle puts step `2 s'`
+            // at word `l`, step `2 s' + 1` at word `4 + l`. The permute's indices are read
+            // (volatile) from memory, one L1 load per block: as constants, LLVM's shuffle
+            // combiner merged the three steps into its own expansion of the whole byte
+            // permutation (four byte shuffles, four lane moves, three ORs), and this block
+            // store cost 16% more of a shared m = 64, L = 16384, B = 256 call.
+            let idx = core::ptr::read_volatile(DWORD_TRANSPOSE.0.as_ptr().cast::<__m512i>());
+            let t = _mm512_permutexvar_epi32(idx, pairs);
             let v = _mm512_shuffle_epi8(
                 t,
                 _mm512_broadcast_i32x4(_mm_setr_epi8(
