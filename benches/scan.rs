@@ -6,7 +6,7 @@
 //! by side). Groups: `shared/...` (top-K over one history), `batch/...` (top-K over per-query
 //! histories), `dist_shared/...` and `dist_batch/...` (full distance matrices).
 //!
-//! The shapes include the targets of the scan work on one Zen 4 core: shared B=256, K=32,
+//! The shapes include the targets of the scan work on one core: shared B=256, K=32,
 //! L=16384 at m=64/128/256; shared L=131072, m=64; per-query B=256, L=1024, m=64; and one query
 //! over L=1024 (`shared/m64/L1024/B1`, `batch/m64/L1024/B1`), where the time per call matters.
 

@@ -27,6 +27,100 @@ unsafe fn popcnt_bytes_lut(v: __m512i) -> __m512i {
     }
 }
 
+/// Lane `i` takes the larger of itself and lane `i ^ J` where `takemax` has bit `i`, else
+/// the smaller: one compare-exchange step of a sorting network on 16 `i32` lanes.
+#[inline(always)]
+unsafe fn exchange<const J: i32>(v: __m512i, takemax: u16) -> __m512i {
+    // SAFETY: AVX-512 F available (the caller).
+    unsafe {
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let w = _mm512_permutexvar_epi32(_mm512_xor_si512(iota, _mm512_set1_epi32(J)), v);
+        _mm512_mask_blend_epi32(takemax, _mm512_min_epi32(v, w), _mm512_max_epi32(v, w))
+    }
+}
+
+/// The `takemax` mask of step `j` of stage `k` of a bitonic sort into ascending order: the
+/// upper lane of a pair (`i & j != 0`) takes the maximum in ascending runs (`i & k == 0`), the
+/// minimum in descending ones.
+const fn bitonic_mask(k: usize, j: usize) -> u16 {
+    let mut m = 0u16;
+    let mut i = 0;
+    while i < 16 {
+        if ((i & j) != 0) != ((i & k) != 0) {
+            m |= 1 << i;
+        }
+        i += 1;
+    }
+    m
+}
+
+/// Bitonic sort of 16 `i32` lanes into ascending order: 10 steps of [`exchange`].
+#[inline(always)]
+unsafe fn sort16(v: __m512i) -> __m512i {
+    // SAFETY: AVX-512 F available (the caller).
+    unsafe {
+        let v = exchange::<1>(v, bitonic_mask(2, 1));
+        let v = exchange::<2>(v, bitonic_mask(4, 2));
+        let v = exchange::<1>(v, bitonic_mask(4, 1));
+        let v = exchange::<4>(v, bitonic_mask(8, 4));
+        let v = exchange::<2>(v, bitonic_mask(8, 2));
+        let v = exchange::<1>(v, bitonic_mask(8, 1));
+        merge16(v)
+    }
+}
+
+/// The last 4 steps of a bitonic sort: a bitonic sequence of 16 lanes into ascending order.
+#[inline(always)]
+unsafe fn merge16(v: __m512i) -> __m512i {
+    // SAFETY: AVX-512 F available (the caller).
+    unsafe {
+        let v = exchange::<8>(v, bitonic_mask(16, 8));
+        let v = exchange::<4>(v, bitonic_mask(16, 4));
+        let v = exchange::<2>(v, bitonic_mask(16, 2));
+        exchange::<1>(v, bitonic_mask(16, 1))
+    }
+}
+
+/// Sorts `n <= 32` keys `(distance << 16) | index` (distinct, non-negative) with a bitonic
+/// network in two registers (padding `i32::MAX` sorts last) and stores them split into `idx`
+/// and `dist` by masked stores of the `n` first lanes. Replaces ranking (all-pairs compares,
+/// then a scalar store per key) for the usual case of the two-pass top-K: 15 dependent steps
+/// of 4 instructions, no store per key.
+///
+/// # Safety
+/// `keys..keys + 32` readable; `idx`/`dist` writable for `n <= 32`; AVX-512 F/BW available.
+#[inline(always)]
+unsafe fn sort32(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
+    // SAFETY: for the whole body, guaranteed by the caller; the masked stores write only the
+    // lanes of the `n` real keys.
+    unsafe {
+        let pad = _mm512_set1_epi32(i32::MAX);
+        let m0 = ((1u32 << n.min(16)) - 1) as u16;
+        let m1 = ((1u32 << n.saturating_sub(16)) - 1) as u16;
+        let a = sort16(_mm512_mask_loadu_epi32(pad, m0, keys.cast()));
+        let (lo, hi) = if m1 == 0 {
+            (a, pad)
+        } else {
+            let b = sort16(_mm512_mask_loadu_epi32(pad, m1, keys.add(16).cast()));
+            // Ascending `a` against descending `b`: the lane-wise minima are the 16 smallest
+            // (a bitonic sequence), the maxima the rest.
+            let rev = _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+            let b = _mm512_permutexvar_epi32(rev, b);
+            (
+                merge16(_mm512_min_epi32(a, b)),
+                merge16(_mm512_max_epi32(a, b)),
+            )
+        };
+        let low16 = _mm512_set1_epi32(0xFFFF);
+        _mm512_mask_storeu_epi32(idx.cast(), m0, _mm512_and_si512(lo, low16));
+        _mm512_mask_storeu_epi32(idx.add(16).cast(), m1, _mm512_and_si512(hi, low16));
+        let d0 = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(lo));
+        let d1 = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(hi));
+        _mm256_mask_storeu_epi16(dist.cast(), m0, d0);
+        _mm256_mask_storeu_epi16(dist.add(16).cast(), m1, d1);
+    }
+}
+
 /// Dword indices of a 4x4 transpose of the 128-bit lanes' dwords: dword `4 l + s` to `4 s + l`.
 #[repr(C, align(64))]
 struct Indices([u32; 16]);
@@ -112,6 +206,13 @@ macro_rules! zmm_vector {
             unsafe fn prefetch(p: *const u8) {
                 // SAFETY: a prefetch never faults, whatever the address; SSE available.
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+            }
+
+            #[inline(always)]
+            unsafe fn sort32(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) -> bool {
+                // SAFETY: forwarded; AVX-512 F/BW available.
+                unsafe { sort32(keys, n, idx, dist) };
+                true
             }
 
             $($body)*
@@ -398,3 +499,58 @@ lane_kernels!(
     V8Bitalg,
     8
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn sort32_checked(keys: &[i32; 32], n: usize) -> (Vec<u32>, Vec<u16>) {
+        // Canaries after the `n` slots: the masked stores must leave them alone.
+        let (mut idx, mut dist) = (vec![0xDEAD_BEEFu32; 33], vec![0xBEEFu16; 33]);
+        // SAFETY: 32 readable keys, 33 writable slots; the features are enabled here.
+        unsafe { sort32(keys.as_ptr(), n, idx.as_mut_ptr(), dist.as_mut_ptr()) };
+        assert!(idx[n..].iter().all(|&x| x == 0xDEAD_BEEF), "n={n}");
+        assert!(dist[n..].iter().all(|&x| x == 0xBEEF), "n={n}");
+        idx.truncate(n);
+        dist.truncate(n);
+        (idx, dist)
+    }
+
+    #[test]
+    fn sort32_matches_a_sort() {
+        if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw")) {
+            eprintln!("no AVX-512 here: sort32 not tested");
+            return;
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for n in 0..=32usize {
+            for round in 0..50 {
+                // Distinct keys: index `j` (a shuffled 0..n) under a random distance, some
+                // rounds with every distance equal.
+                let mut keys = [-1i32; 32]; // junk past `n`: must be ignored
+                for (j, k) in keys[..n].iter_mut().enumerate() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let d = if round % 5 == 0 { 7 } else { (x % 4097) as i32 };
+                    *k = (d << 16) | ((j * 7919 + round) % 32768) as i32;
+                }
+                let mut want: Vec<i32> = keys[..n].to_vec();
+                want.sort_unstable();
+                want.dedup();
+                if want.len() != n {
+                    continue; // an index repeated: keys must be distinct
+                }
+                // SAFETY: AVX-512 F/BW detected above.
+                let (idx, dist) = unsafe { sort32_checked(&keys, n) };
+                let got: Vec<i32> = idx
+                    .iter()
+                    .zip(&dist)
+                    .map(|(&i, &d)| (i32::from(d) << 16) | i as i32)
+                    .collect();
+                assert_eq!(got, want, "n={n} round={round}");
+            }
+        }
+    }
+}
