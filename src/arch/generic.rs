@@ -173,14 +173,15 @@ pub(crate) trait Vector: Copy {
         d.iter().map(|&x| usize::from(x <= t)).sum()
     }
 
-    /// Sorts the `n <= 32` keys at `keys` (distinct, non-negative) and writes them, split, to
-    /// `idx` (`key & 0xFFFF`) and `dist` (`key >> 16`) in ascending order; returns `false`, doing
-    /// nothing, where the instruction set has no such network ([`sort_keys`] then ranks).
+    /// Sorts the `n` keys at `keys` (distinct, non-negative) and writes them, split, to `idx`
+    /// (`key & 0xFFFF`) and `dist` (`key >> 16`) in ascending order; returns `false`, doing
+    /// nothing, where the instruction set has no sorting network for `n` keys ([`sort_keys`]
+    /// then ranks or counts).
     ///
     /// # Safety
-    /// `keys..keys + 32` readable (the keys past `n` are ignored); `idx`/`dist` writable for `n`.
+    /// `keys..keys + n` readable; `idx`/`dist` writable for `n`.
     #[inline(always)]
-    unsafe fn sort32(_keys: *const i32, _n: usize, _idx: *mut u32, _dist: *mut u16) -> bool {
+    unsafe fn sort_net(_keys: *const i32, _n: usize, _idx: *mut u32, _dist: *mut u16) -> bool {
         false
     }
 
@@ -605,9 +606,9 @@ pub(crate) const RANK_SORT_MAX: usize = 64;
 
 /// Writes the `n` keys `(distance << 16) | index` at `keys` (distinct, non-negative, in index
 /// order, every distance `<= t`) to `idx`/`dist` sorted by `(distance, index)`, which is the
-/// keys' own order. Up to 32 keys, where the instruction set has one ([`Vector::sort32`]:
-/// AVX-512), a sorting network in two registers (per-query L = 1024, m = 64, K = 32: -16% of
-/// the whole call against ranking). Up to [`RANK_SORT_MAX`] keys, each key's slot is its rank:
+/// keys' own order. Where the instruction set has one ([`Vector::sort_net`]: AVX-512, up to
+/// 128 keys), a sorting network in registers (per-query L = 1024, m = 64, K = 32: -16% of the
+/// whole call against ranking). Else, up to [`RANK_SORT_MAX`] keys, each key's slot is its rank:
 /// the keys, padded with `i32::MAX` to `M`, a multiple of 16 (`keys` must hold that many), stay
 /// in registers as `M` rank counters do, and every real key adds one to the rank of each key
 /// above it (a broadcast, a subtract and a shift per 16 keys, no horizontal sum, no memory
@@ -621,10 +622,9 @@ fn sort_keys<V: Vector>(
     idx: &mut [u32],
     dist: &mut [u16],
 ) {
-    if n <= 32 && keys.len() >= 32 {
-        // SAFETY: `keys` holds 32, `idx`/`dist` `n` (their slices are at least that long);
-        // we run inside `V`'s entry point.
-        if unsafe { V::sort32(keys.as_ptr(), n, idx.as_mut_ptr(), dist.as_mut_ptr()) } {
+    if keys.len() >= n && idx.len() >= n && dist.len() >= n {
+        // SAFETY: `keys` holds `n`, `idx`/`dist` `n` slots; we run inside `V`'s entry point.
+        if unsafe { V::sort_net(keys.as_ptr(), n, idx.as_mut_ptr(), dist.as_mut_ptr()) } {
             return;
         }
     }

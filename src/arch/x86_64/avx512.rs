@@ -81,43 +81,98 @@ unsafe fn merge16(v: __m512i) -> __m512i {
     }
 }
 
-/// Sorts `n <= 32` keys `(distance << 16) | index` (distinct, non-negative) with a bitonic
-/// network in two registers (padding `i32::MAX` sorts last) and stores them split into `idx`
-/// and `dist` by masked stores of the `n` first lanes. Replaces ranking (all-pairs compares,
-/// then a scalar store per key) for the usual case of the two-pass top-K: 15 dependent steps
-/// of 4 instructions, no store per key.
+/// Bitonic sort of the `16 R` lanes of `v` (register 0 lowest) into ascending order, `R` a
+/// power of two: each register by [`sort16`], then runs of registers merged pairwise (the
+/// second run reversed, compare-exchanges between registers `h, h / 2, ..., 1` apart, then
+/// [`merge16`] within each register). All loops have constant bounds and unroll.
+#[inline(always)]
+unsafe fn sort_regs<const R: usize>(v: &mut [__m512i; R]) {
+    // SAFETY: AVX-512 F available (the caller).
+    unsafe {
+        let rev = _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        for r in v.iter_mut() {
+            *r = sort16(*r);
+        }
+        let mut s = 2;
+        while s <= R {
+            let h = s / 2;
+            for base in (0..R).step_by(s) {
+                // Ascending first run, descending second: a bitonic sequence.
+                v[base + h..base + s].reverse();
+                for r in &mut v[base + h..base + s] {
+                    *r = _mm512_permutexvar_epi32(rev, *r);
+                }
+                let mut d = h;
+                while d >= 1 {
+                    for i in base..base + s {
+                        if (i - base) & d == 0 {
+                            let (a, b) = (v[i], v[i + d]);
+                            v[i] = _mm512_min_epi32(a, b);
+                            v[i + d] = _mm512_max_epi32(a, b);
+                        }
+                    }
+                    d /= 2;
+                }
+                for r in &mut v[base..base + s] {
+                    *r = merge16(*r);
+                }
+            }
+            s *= 2;
+        }
+    }
+}
+
+/// The most keys [`sort_net`] sorts.
+pub(crate) const SORT_NET_MAX: usize = 128;
+
+/// Sorts `n <= SORT_NET_MAX` keys `(distance << 16) | index` (distinct, non-negative) with a
+/// bitonic network in 1, 2, 4 or 8 registers (padding `i32::MAX` sorts last) and stores them
+/// split into `idx` and `dist` by masked stores of the `n` first lanes. Replaces, in the
+/// two-pass top-K, ranking (all-pairs compares, then a scalar store per key) and the counting
+/// sort (a read-modify-write chain through memory per key): about `4 log2(n)^2 / 2` dependent
+/// instructions, no store per key.
 ///
 /// # Safety
-/// `keys..keys + 32` readable; `idx`/`dist` writable for `n <= 32`; AVX-512 F/BW available.
+/// `keys..keys + n` readable; `idx`/`dist` writable for `n`; AVX-512 F/BW available.
 #[inline(always)]
-unsafe fn sort32(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
-    // SAFETY: for the whole body, guaranteed by the caller; the masked stores write only the
-    // lanes of the `n` real keys.
+unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
+    /// Out of line for 4 and 8 registers (those unrolled networks inlined into the query loop
+    /// of the two-pass path cost its common `K <= 32` case 10%).
+    #[inline(never)]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn run_big<const R: usize>(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
+        // SAFETY: forwarded.
+        unsafe { run::<R>(keys, n, idx, dist) }
+    }
+    #[inline(always)]
+    unsafe fn run<const R: usize>(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
+        // SAFETY: for the whole body, guaranteed by the caller (`n <= 16 R`); the masked
+        // loads and stores touch only the lanes of the `n` real keys.
+        unsafe {
+            let pad = _mm512_set1_epi32(i32::MAX);
+            let mask = |r: usize| ((1u32 << n.saturating_sub(16 * r).min(16)) - 1) as u16;
+            let mut v = [pad; R];
+            for (r, x) in v.iter_mut().enumerate() {
+                *x = _mm512_mask_loadu_epi32(pad, mask(r), keys.add(16 * r).cast());
+            }
+            sort_regs::<R>(&mut v);
+            let low16 = _mm512_set1_epi32(0xFFFF);
+            for (r, x) in v.into_iter().enumerate() {
+                let m = mask(r);
+                _mm512_mask_storeu_epi32(idx.add(16 * r).cast(), m, _mm512_and_si512(x, low16));
+                let d = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(x));
+                _mm256_mask_storeu_epi16(dist.add(16 * r).cast(), m, d);
+            }
+        }
+    }
+    // SAFETY: forwarded.
     unsafe {
-        let pad = _mm512_set1_epi32(i32::MAX);
-        let m0 = ((1u32 << n.min(16)) - 1) as u16;
-        let m1 = ((1u32 << n.saturating_sub(16)) - 1) as u16;
-        let a = sort16(_mm512_mask_loadu_epi32(pad, m0, keys.cast()));
-        let (lo, hi) = if m1 == 0 {
-            (a, pad)
-        } else {
-            let b = sort16(_mm512_mask_loadu_epi32(pad, m1, keys.add(16).cast()));
-            // Ascending `a` against descending `b`: the lane-wise minima are the 16 smallest
-            // (a bitonic sequence), the maxima the rest.
-            let rev = _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-            let b = _mm512_permutexvar_epi32(rev, b);
-            (
-                merge16(_mm512_min_epi32(a, b)),
-                merge16(_mm512_max_epi32(a, b)),
-            )
-        };
-        let low16 = _mm512_set1_epi32(0xFFFF);
-        _mm512_mask_storeu_epi32(idx.cast(), m0, _mm512_and_si512(lo, low16));
-        _mm512_mask_storeu_epi32(idx.add(16).cast(), m1, _mm512_and_si512(hi, low16));
-        let d0 = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(lo));
-        let d1 = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(hi));
-        _mm256_mask_storeu_epi16(dist.cast(), m0, d0);
-        _mm256_mask_storeu_epi16(dist.add(16).cast(), m1, d1);
+        match n {
+            0..=16 => run::<1>(keys, n, idx, dist),
+            17..=32 => run::<2>(keys, n, idx, dist),
+            33..=64 => run_big::<4>(keys, n, idx, dist),
+            _ => run_big::<8>(keys, n, idx, dist),
+        }
     }
 }
 
@@ -209,9 +264,12 @@ macro_rules! zmm_vector {
             }
 
             #[inline(always)]
-            unsafe fn sort32(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) -> bool {
+            unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) -> bool {
+                if n > SORT_NET_MAX {
+                    return false;
+                }
                 // SAFETY: forwarded; AVX-512 F/BW available.
-                unsafe { sort32(keys, n, idx, dist) };
+                unsafe { sort_net(keys, n, idx, dist) };
                 true
             }
 
@@ -505,11 +563,11 @@ mod tests {
     use super::*;
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    unsafe fn sort32_checked(keys: &[i32; 32], n: usize) -> (Vec<u32>, Vec<u16>) {
+    unsafe fn sort_checked(keys: &[i32], n: usize) -> (Vec<u32>, Vec<u16>) {
         // Canaries after the `n` slots: the masked stores must leave them alone.
-        let (mut idx, mut dist) = (vec![0xDEAD_BEEFu32; 33], vec![0xBEEFu16; 33]);
-        // SAFETY: 32 readable keys, 33 writable slots; the features are enabled here.
-        unsafe { sort32(keys.as_ptr(), n, idx.as_mut_ptr(), dist.as_mut_ptr()) };
+        let (mut idx, mut dist) = (vec![0xDEAD_BEEFu32; n + 16], vec![0xBEEFu16; n + 16]);
+        // SAFETY: `n` readable keys, `n + 16` writable slots; the features are enabled here.
+        unsafe { sort_net(keys.as_ptr(), n, idx.as_mut_ptr(), dist.as_mut_ptr()) };
         assert!(idx[n..].iter().all(|&x| x == 0xDEAD_BEEF), "n={n}");
         assert!(dist[n..].iter().all(|&x| x == 0xBEEF), "n={n}");
         idx.truncate(n);
@@ -518,17 +576,17 @@ mod tests {
     }
 
     #[test]
-    fn sort32_matches_a_sort() {
+    fn sorting_network_matches_a_sort() {
         if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw")) {
-            eprintln!("no AVX-512 here: sort32 not tested");
+            eprintln!("no AVX-512 here: sort_net not tested");
             return;
         }
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for n in 0..=32usize {
-            for round in 0..50 {
+        for n in 0..=SORT_NET_MAX {
+            for round in 0..20 {
                 // Distinct keys: index `j` (a shuffled 0..n) under a random distance, some
                 // rounds with every distance equal.
-                let mut keys = [-1i32; 32]; // junk past `n`: must be ignored
+                let mut keys = vec![-1i32; n + 16]; // junk past `n`: must be ignored
                 for (j, k) in keys[..n].iter_mut().enumerate() {
                     x ^= x << 13;
                     x ^= x >> 7;
@@ -543,7 +601,7 @@ mod tests {
                     continue; // an index repeated: keys must be distinct
                 }
                 // SAFETY: AVX-512 F/BW detected above.
-                let (idx, dist) = unsafe { sort32_checked(&keys, n) };
+                let (idx, dist) = unsafe { sort_checked(&keys, n) };
                 let got: Vec<i32> = idx
                     .iter()
                     .zip(&dist)
