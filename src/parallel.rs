@@ -25,7 +25,7 @@
 //!
 //! Cost (measured on a 2-vCPU Zen 5 VM, README "Multi-core"): cutting a call in two parts costs
 //! about 0.5 µs more than one part while a worker is awake (workers spin for 100 µs after their
-//! last part, then block), and 2–6 µs of waking when none is. `threads = 0` means every core
+//! last part, then block), and about 2 µs of waking when none is. `threads = 0` means every core
 //! but at most one thread per [`MIN_WORK_PER_THREAD`] comparisons (more while the pool sleeps),
 //! so small calls stay on the caller's thread; an explicit count is honoured up to 1024 parts
 //! (more parts than the pool has threads simply wait their turn).
@@ -50,11 +50,14 @@ use crate::topk::{check_topk_batch, check_topk_shared};
 ///   0.7–1.3x as fast on two threads over repeated runs, over `L = 65536` (2^15 per thread;
 ///   8.5 µs) about twice as fast (1.3–2.2x), and 256 queries over 64 items each
 ///   (`B * (L + 1024)` = 2^18) 1.8–2.0x as fast.
-/// - With every worker asleep, waking one costs the caller 2–6 µs and the worker starts about
-///   20 µs later; on that VM the scheduler often ran it on the caller's own CPU, so calls spaced
-///   1 ms apart ran 0.9–1.1x as fast on two threads at every size tried (up to 450 µs of work),
-///   and 2–4x slower below 3 µs. Hence the factor 64: small calls never pay for a wake-up, and a
+/// - With every worker asleep, waking one costs the caller about 2 µs and the worker starts
+///   about 20 µs later; on that VM the scheduler often ran it on the caller's own CPU, so calls
+///   spaced 1 ms apart ran 0.5–1.0x as fast on two threads below 20 µs of work and 0.9–1.0x
+///   from there up to 500 µs. Hence the factor 64: small calls never pay for a wake-up, and a
 ///   large call wakes the workers for the calls that follow it closely.
+///
+/// `cargo run --release --example split_cost -- [GAP_US]` measures all of this on the machine
+/// at hand.
 pub const MIN_WORK_PER_THREAD: usize = 1 << 15;
 
 /// `threads = 0` while every pool worker is asleep asks this many times
