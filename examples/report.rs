@@ -1,5 +1,6 @@
 //! The cross-CPU report: on the CPU it runs on, prints the CPU model and detected features, then
-//! throughput for every available instruction set on the main shapes, and multi-core scaling,
+//! throughput for every available instruction set on the main shapes, and multi-core scaling
+//! (1, 2, 4, ... threads up to every core, and `threads = 0`, shown as `auto`),
 //! as Markdown (stdout) and JSON (`--json FILE`). About two minutes on a modern core.
 //!
 //! ```text
@@ -260,40 +261,75 @@ fn main() {
         }
     }
 
-    // Multi-core scaling on the best instruction set: many queries, and one query.
+    // Multi-core scaling on the best instruction set (m = 64, the same shapes with --quick):
+    // shared history with many queries (long and shorter history), one query over a long
+    // history (split by history ranges), per-query histories; `auto` is `threads = 0`.
     let best = Engine::current();
     let max_threads = if o.threads > 0 {
         o.threads
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     };
-    let l = *scan_lens.iter().max().unwrap();
-    let q = random_fps(64, b, 7);
-    let h = History::from_fingerprints(random_fps(64, l, 8).view()).unwrap();
     let mut threads_list: Vec<usize> = (0..)
         .map(|i| 1usize << i)
         .take_while(|&t| t < max_threads)
         .collect();
     threads_list.push(max_threads);
-    for &(bq, label) in &[(b, "many queries"), (1, "one query")] {
+    threads_list.push(0);
+    let long = 131072;
+    let q = random_fps(64, b, 7);
+    let h = History::from_fingerprints(random_fps(64, long, 8).view()).unwrap();
+    for &(bq, l, kind, label) in &[
+        (b, long, "threads, many queries", "many queries"),
+        (b, 16384, "threads, many queries", "many queries"),
+        (1, long, "threads, one query", "one query"),
+    ] {
         let qv = q.view().slice(0, bq);
+        let hv = h.view().slice(0, l);
         let (mut idx, mut dist) = (vec![0u32; bq * k], vec![0u16; bq * k]);
         for &t in &threads_list {
             let dur = measure(o.reps, min, || {
-                best.topk_shared_par(t, qv, h.view(), k, &mut idx, &mut dist)
+                best.topk_shared_par(t, qv, hv, k, &mut idx, &mut dist)
                     .unwrap();
             });
             rows.push(Row {
-                kind: if bq == 1 {
-                    "threads, one query"
-                } else {
-                    "threads, many queries"
-                },
+                kind,
                 shape: format!("m=64 L={l} B={bq} K={k} ({label})"),
                 isa: best.isa(),
                 threads: t,
                 seconds: dur.as_secs_f64(),
                 per_second: (bq * l) as f64 / dur.as_secs_f64(),
+                unit: "G fp/s",
+            });
+        }
+    }
+    {
+        let l = 1024;
+        let table = random_fps(64, l * 2, 4);
+        let ids: Vec<Vec<u64>> = (0..b)
+            .map(|j| {
+                let len = l / 2 + (j * 131) % (l / 2 + 1);
+                (0..len as u64)
+                    .map(|i| (i * 7 + j as u64 * 13) % (l as u64 * 2))
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+        let hb = HistoryBatch::gather(table.view(), &refs).unwrap();
+        let compared: usize = hb.lens().iter().map(|&x| x as usize).sum();
+        let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
+        for &t in &threads_list {
+            let dur = measure(o.reps, min, || {
+                best.topk_batch_par(t, q.view(), hb.view(), k, &mut idx, &mut dist, &mut filled)
+                    .unwrap();
+            });
+            rows.push(Row {
+                kind: "threads, per-query",
+                shape: format!("m=64 L={l} B={b} K={k} (per-query histories)"),
+                isa: best.isa(),
+                threads: t,
+                seconds: dur.as_secs_f64(),
+                per_second: compared as f64 / dur.as_secs_f64(),
                 unit: "G fp/s",
             });
         }
@@ -378,29 +414,30 @@ fn print_markdown(model: &str, feats: &[&str], isas: &[Isa], rows: &[Row], elaps
         }
         println!();
     }
+    let threaded: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.kind.starts_with("threads"))
+        .collect();
     println!(
         "| threads ({}) | shape | G fp/s | speed-up |",
-        rows.iter()
-            .rev()
-            .find(|r| r.threads > 0)
+        threaded
+            .first()
             .map_or("".to_string(), |r| r.isa.to_string())
     );
     println!("| ---: | --- | ---: | ---: |");
-    for kind in ["threads, many queries", "threads, one query"] {
-        let base = rows
+    for r in &threaded {
+        // Speed-up over one thread on the same shape.
+        let base = threaded
             .iter()
-            .find(|r| r.kind == kind && r.threads == 1)
-            .map(|r| r.per_second);
-        for r in rows.iter().filter(|r| r.kind == kind) {
-            let up = base.map_or(0.0, |b| r.per_second / b);
-            println!(
-                "| {} | {} | {:.2} | {:.2}x |",
-                r.threads,
-                r.shape,
-                scale(r),
-                up
-            );
-        }
+            .find(|o| o.shape == r.shape && o.threads == 1)
+            .map_or(0.0, |o| o.per_second);
+        let up = if base > 0.0 { r.per_second / base } else { 0.0 };
+        let t = if r.threads == 0 {
+            "auto".to_string()
+        } else {
+            r.threads.to_string()
+        };
+        println!("| {t} | {} | {:.2} | {:.2}x |", r.shape, scale(r), up);
     }
 }
 

@@ -90,7 +90,8 @@ pub enum Error {
     },
     /// An instruction-set name that is none of `scalar`, `avx2`, `avx512`, `neon`.
     UnknownIsa,
-    /// A panic was caught at the C boundary. This is a bug in the library; please report it.
+    /// A panic was caught at the C boundary, or in one part of a multi-threaded call
+    /// ([`crate::parallel`]). This is a bug in the library; please report it.
     Internal,
     /// An allocation the library needs (a hasher's projection) could not be made. Only the
     /// allocations whose size the caller's arguments choose and that no caller buffer already

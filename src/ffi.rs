@@ -701,10 +701,13 @@ pub unsafe extern "C" fn eta_topk_shared(
 
 /// `eta_topk_shared` spread over up to `threads` threads (0: every available core): the queries
 /// are split when there are many, the history when there are few (one user, one candidate, a
-/// very long history). The result is identical to `eta_topk_shared`'s. Threads are started per
-/// call (tens of microseconds each), so with `threads = 0` a call gets at most one thread per
-/// 2^23 comparisons (`B * L`) and small calls run on the calling thread; an explicit count is
-/// honoured.
+/// very long history). The result is identical to `eta_topk_shared`'s. The work runs on a
+/// process-wide pool of `cores - 1` worker threads, started on the first call that splits and
+/// kept for the life of the process, and on the calling thread, which always does a share;
+/// any number of threads may call at once, and every call returns only when all of its work is
+/// done. With `threads = 0` a call is split only when each thread gets enough comparisons
+/// (about `B * L`) to pay for it (`MIN_WORK_PER_THREAD` in the Rust docs); an explicit count is
+/// honoured (parts beyond the pool's size wait their turn; at most 1024).
 ///
 /// # Safety
 /// As `eta_topk_shared`.

@@ -24,7 +24,9 @@
 //!
 //! Thread safety: everything is `Send + Sync` and re-entrant; forcing an instruction set is
 //! process-wide. Kernels keep a small per-thread scratch pool between calls (up to about 1 MiB
-//! per buffer), so no call allocates on the hot path after its thread's first.
+//! per buffer), so no call allocates on the hot path after its thread's first. The first call
+//! that [`parallel`] splits starts a process-wide pool of worker threads (one per core but one),
+//! which lives until the process exits.
 //!
 //! ```
 //! use eta_hamming::{SimHasher, TopK};
@@ -52,6 +54,7 @@ mod fingerprints;
 pub mod fpenv;
 mod layout;
 pub mod parallel;
+mod pool;
 pub mod simhash;
 mod topk;
 

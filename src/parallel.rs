@@ -2,47 +2,120 @@
 //!
 //! Strategy:
 //! - **Many queries** (`B >= threads`): the queries are cut into `threads` contiguous ranges and
-//!   each thread runs the single-threaded scan on its range, writing its own rows of the output.
+//!   each part runs the single-threaded scan on its range, writing its own rows of the output.
 //!   Nothing is shared but the read-only history.
 //! - **Few queries, long history** (one user, one candidate, a very long history): the history is
-//!   cut into `threads` contiguous item ranges, each thread keeps the top-K of its range for every
+//!   cut into `threads` contiguous item ranges, each part keeps the top-K of its range for every
 //!   query, and the partial lists are merged by `(distance, index)` (indices offset by the range
 //!   start). Every item of the global top-K is in the top-K of its own range, so the merge is
 //!   exact.
-//! - Per-query histories always split by queries (each query owns its history).
+//! - Per-query histories always split by queries (each query owns its history), into ranges of
+//!   near-equal total length (plus a per-query cost), so that unequal histories still balance.
 //!
-//! Threads are scoped (`std::thread::scope`) and started per call, which costs tens of
-//! microseconds: worth it from several million comparisons on. `threads = 0` means every core
-//! (`std::thread::available_parallelism()`) but at most one thread per [`MIN_WORK_PER_THREAD`]
-//! comparisons, so small calls stay on the caller's thread; an explicit count is honoured.
-
-use std::num::NonZeroUsize;
-use std::thread;
+//! The parts run on a process-wide pool of worker threads, started on the first call that
+//! splits, with one worker per core but one (`std::thread::available_parallelism() - 1`): the
+//! calling thread always runs parts too. Workers live for the rest of the process and keep their
+//! per-thread kernel scratch warm. Parts are claimed one at a time by whichever thread is free,
+//! the caller included, so a call never waits for a worker to start: when all workers are busy
+//! (other callers) or asleep and slow to wake, the caller runs the remaining parts itself. A
+//! call returns only when all of its parts have finished, so parts borrow the caller's buffers.
+//! Any number of threads may call at once (their parts queue, oldest first); a call made from
+//! inside another call's part (on a worker) works the same way. A panic in a part is caught and
+//! returned as [`Error::Internal`], and the pool goes on working.
+//!
+//! Cost (measured on a 2-vCPU Zen 5 VM, README "Multi-core"): cutting a call in two parts costs
+//! about 0.5 µs more than one part while a worker is awake (workers spin for 100 µs after their
+//! last part, then block), and about 2 µs of waking when none is. `threads = 0` means every core
+//! but at most one thread per [`MIN_WORK_PER_THREAD`] comparisons (more while the pool sleeps),
+//! so small calls stay on the caller's thread; an explicit count is honoured up to 1024 parts
+//! (more parts than the pool has threads simply wait their turn).
 
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
 use crate::layout::{EMPTY_DISTANCE, EMPTY_INDEX};
+use crate::pool;
 use crate::topk::{check_topk_batch, check_topk_shared};
 
-/// A history range's start and its top-K rows (indices relative to the range).
-type Partial = (usize, Vec<u32>, Vec<u16>);
+/// With `threads = 0`, each thread gets at least this many fingerprint comparisons while a pool
+/// worker is awake (it finished a part within the last 100 µs), and 64 times as many (2^21,
+/// about 200 µs of scan) while every worker is asleep. A call's work counts `B * (L + 1024)`
+/// comparisons for a shared history and the sum of `lens[q] + 1024` for per-query histories (the
+/// 1024: each query's top-K set-up and sort, about 80 ns, as long as 1024 comparisons at
+/// m = 64).
+///
+/// Measured on a 2-vCPU Zen 5 VM (README, "Multi-core"), AVX-512, m = 64, K = 32:
+/// - With a worker awake, a call cut in two parts costs about 0.5 µs more than one part. One
+///   query over `L = 32768` items (2^14 comparisons per thread; 2.9 µs on one thread) ran
+///   0.7–1.3x as fast on two threads over repeated runs, over `L = 65536` (2^15 per thread;
+///   8.5 µs) about twice as fast (1.3–2.2x), and 256 queries over 64 items each
+///   (`B * (L + 1024)` = 2^18) 1.8–2.0x as fast.
+/// - With every worker asleep, waking one costs the caller about 2 µs and the worker starts
+///   about 20 µs later; on that VM the scheduler often ran it on the caller's own CPU, so calls
+///   spaced 1 ms apart ran 0.5–1.0x as fast on two threads below 20 µs of work and 0.9–1.0x
+///   from there up to 500 µs. Hence the factor 64: small calls never pay for a wake-up, and a
+///   large call wakes the workers for the calls that follow it closely.
+///
+/// `cargo run --release --example split_cost -- [GAP_US]` measures all of this on the machine
+/// at hand.
+pub const MIN_WORK_PER_THREAD: usize = 1 << 15;
 
-/// With `threads = 0`, each thread gets at least this many fingerprint comparisons (about half
-/// a millisecond of kernel time): each call starts its threads afresh (about 33 µs per scoped
-/// thread measured on a 2-vCPU Zen 5 VM) and each new thread allocates its own scratch, so
-/// smaller shares lose more than they gain.
-pub const MIN_WORK_PER_THREAD: usize = 1 << 23;
+/// `threads = 0` while every pool worker is asleep asks this many times
+/// [`MIN_WORK_PER_THREAD`] per thread (see there).
+const COLD_FACTOR: usize = 64;
 
-/// Threads for a call of `work` comparisons: an explicit request is honoured (at most one thread
-/// per comparison); `0` picks every core, but no more than one per [`MIN_WORK_PER_THREAD`].
+/// Threads for a call of `work` comparisons (see [`MIN_WORK_PER_THREAD`]): an explicit request is
+/// honoured up to [`MAX_PARTS`]; `0` picks every core, but no more than one per
+/// [`MIN_WORK_PER_THREAD`] (or [`COLD_FACTOR`] times that while the pool sleeps).
 fn thread_count(requested: usize, work: usize) -> usize {
     if requested == 0 {
-        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        cores.min(work / MIN_WORK_PER_THREAD).max(1)
+        let per = if pool::awake() {
+            MIN_WORK_PER_THREAD
+        } else {
+            MIN_WORK_PER_THREAD * COLD_FACTOR
+        };
+        pool::cores().min(work / per).max(1)
     } else {
-        requested.min(work).max(1)
+        requested.min(MAX_PARTS)
     }
+}
+
+/// The most parts one call is cut into: an explicit thread count above it counts as this many.
+/// Parts beyond the pool's size only queue; this bounds the per-part buffers of a history
+/// split (`threads * B * K` entries) against an absurd request.
+const MAX_PARTS: usize = 1024;
+
+/// What one query costs beyond its history's items, in comparisons (see
+/// [`MIN_WORK_PER_THREAD`]); also used to balance per-query histories of unequal lengths.
+const QUERY_COST: usize = 1024;
+
+/// `n` queries cut into `parts` contiguous ranges of near-equal total `cost` (`total` in all),
+/// none empty.
+fn balanced(
+    n: usize,
+    parts: usize,
+    total: usize,
+    cost: impl Fn(usize) -> usize,
+) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::with_capacity(parts);
+    let (mut start, mut acc) = (0usize, 0usize);
+    for i in 0..parts {
+        // Close part `i` once its cumulative cost reaches its share, leaving one query for each
+        // later part.
+        let goal = (total as u128 * (i as u128 + 1) / parts as u128) as usize;
+        let mut end = start + 1;
+        acc = acc.saturating_add(cost(start));
+        while end < n - (parts - 1 - i) && acc < goal {
+            acc = acc.saturating_add(cost(end));
+            end += 1;
+        }
+        if i == parts - 1 {
+            end = n;
+        }
+        ranges.push((start, end - start));
+        start = end;
+    }
+    ranges
 }
 
 /// Start and length of part `i` of `n` items cut into `parts` near-equal contiguous ranges.
@@ -64,20 +137,25 @@ impl Engine {
         dist: &mut [u16],
     ) -> Result<usize> {
         let (b, l) = (queries.len(), history.len());
-        let t = thread_count(threads, b.saturating_mul(l));
-        if t == 1 {
+        let t = thread_count(threads, b.saturating_mul(l.saturating_add(QUERY_COST)));
+        // Few queries and more items than queries: cut the history; else cut the queries.
+        // A part gets at least one query or one item.
+        let by_history = b < t && l > b;
+        let parts = if by_history { t.min(l) } else { t.min(b) };
+        if parts <= 1 {
             return self.topk_shared(queries, history, k, idx, dist);
         }
-        // Validate everything once, up front, so that no thread can fail after another wrote.
+        // Validate everything once, up front, so that no part can fail after another wrote.
         let needed = check_topk_shared(queries, history, k, idx, dist)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
-        if b >= t {
-            split_queries(t, b, k, idx, dist, None, |range, ri, rd, _| {
+        if by_history {
+            self.split_history(parts, queries, history, k, idx, dist)?;
+        } else {
+            let ranges: Vec<(usize, usize)> = (0..parts).map(|i| part(b, parts, i)).collect();
+            split_queries(&ranges, k, idx, dist, None, |range, ri, rd, _| {
                 self.topk_shared(queries.slice(range.0, range.1), history, k, ri, rd)
                     .map(|_| ())
             })?;
-        } else {
-            self.split_history(t, queries, history, k, idx, dist)?;
         }
         Ok(k.min(l))
     }
@@ -94,15 +172,19 @@ impl Engine {
         filled: &mut [u32],
     ) -> Result<()> {
         let b = queries.len();
-        let t = thread_count(threads, b.saturating_mul(histories.capacity())).min(b.max(1));
-        if t == 1 {
+        // The work is what the histories hold, plus a per-query cost.
+        let lens = histories.lens();
+        let cost = |q: usize| lens.get(q).map_or(0, |&n| n as usize) + QUERY_COST;
+        let work = (0..b).map(cost).fold(0usize, usize::saturating_add);
+        let t = thread_count(threads, work).min(b);
+        if t <= 1 {
             return self.topk_batch(queries, histories, k, idx, dist, filled);
         }
         let needed = check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
+        let ranges = balanced(b, t, work, cost);
         split_queries(
-            t,
-            b,
+            &ranges,
             k,
             idx,
             dist,
@@ -121,7 +203,7 @@ impl Engine {
         )
     }
 
-    /// Few queries, long history: per-range top-K on each thread, then an exact merge.
+    /// Few queries, long history: per-range top-K in each part, then an exact merge.
     fn split_history(
         &self,
         t: usize,
@@ -132,24 +214,14 @@ impl Engine {
         dist: &mut [u16],
     ) -> Result<()> {
         let (b, l) = (queries.len(), history.len());
-        let partials: Vec<Result<Partial>> = thread::scope(|s| {
-            let handles: Vec<_> = (0..t)
-                .map(|i| {
-                    let (start, len) = part(l, t, i);
-                    s.spawn(move || {
-                        let (mut pi, mut pd) = (vec![0u32; b * k], vec![0u16; b * k]);
-                        self.topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
-                        Ok((start, pi, pd))
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(Err(Error::Internal)))
-                .collect()
-        });
-        let partials: Vec<(usize, Vec<u32>, Vec<u16>)> =
-            partials.into_iter().collect::<Result<_>>()?;
+        let ranges: Vec<(usize, usize)> = (0..t).map(|i| part(l, t, i)).collect();
+        let partials = pool::map(ranges, |(start, len)| {
+            let (mut pi, mut pd) = (vec![0u32; b * k], vec![0u16; b * k]);
+            self.topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
+            Ok((start, pi, pd))
+        })?
+        .into_iter()
+        .collect::<Result<Vec<(usize, Vec<u32>, Vec<u16>)>>>()?;
         let mut keys: Vec<u64> = Vec::with_capacity(t * k);
         for q in 0..b {
             keys.clear();
@@ -180,12 +252,12 @@ impl Engine {
     }
 }
 
-/// Runs `f` on `t` scoped threads, thread `i` on query range `part(b, t, i)` (start, length)
-/// with its own rows of `idx`/`dist` and, when given, its own part of `filled`. Returns the first
-/// error (all threads validate the same shapes, so in practice either all fail or none).
+/// Runs `f` on the pool, one part per query range `(start, length)` of `ranges` (contiguous,
+/// in order, from 0), each with its own rows of `idx`/`dist` and, when given, its own part of
+/// `filled`. Returns the first error (all parts validate the same shapes, so in practice either
+/// all fail or none).
 fn split_queries<F>(
-    t: usize,
-    b: usize,
+    ranges: &[(usize, usize)],
     k: usize,
     idx: &mut [u32],
     dist: &mut [u16],
@@ -195,10 +267,9 @@ fn split_queries<F>(
 where
     F: Fn((usize, usize), &mut [u32], &mut [u16], Option<&mut [u32]>) -> Result<()> + Sync,
 {
-    let mut jobs = Vec::with_capacity(t);
+    let mut jobs = Vec::with_capacity(ranges.len());
     let (mut ri, mut rd) = (idx, dist);
-    for i in 0..t {
-        let (start, len) = part(b, t, i);
+    for &(start, len) in ranges {
         let (hi, ti) = ri.split_at_mut(len * k);
         let (hd, td) = rd.split_at_mut(len * k);
         let hf = match filled.take() {
@@ -213,16 +284,116 @@ where
         ri = ti;
         rd = td;
     }
-    let f = &f;
-    thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .map(|(r, i, d, fl)| s.spawn(move || f(r, i, d, fl)))
+    pool::map(jobs, |(r, i, d, fl)| f(r, i, d, fl))?
+        .into_iter()
+        .collect::<Result<()>>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::Isa;
+    use crate::fingerprints::{Fingerprints, History, HistoryBatch};
+    use crate::simhash::SplitMix64;
+
+    fn fps(n: usize, seed: u64, distinct: u64) -> Fingerprints {
+        let mut f = Fingerprints::zeroed(64, n).unwrap();
+        let mut r = SplitMix64::new(seed);
+        let pool: Vec<u64> = (0..distinct).map(|_| r.next()).collect();
+        for (i, x) in f.lanes_mut::<u64>().unwrap().iter_mut().enumerate() {
+            *x = pool[(i * 7919) % pool.len()];
+        }
+        f
+    }
+
+    #[test]
+    fn balanced_ranges_cover_every_query_once() {
+        for n in 1..40usize {
+            for parts in 1..=n.min(9) {
+                for skew in 0..3usize {
+                    let cost = |q: usize| match skew {
+                        0 => 1,
+                        1 => q * q,
+                        _ => usize::from(q == n / 2) * 1000 + 1,
+                    };
+                    let total = (0..n).map(cost).sum();
+                    let r = balanced(n, parts, total, cost);
+                    assert_eq!(r.len(), parts, "n={n} parts={parts} skew={skew}");
+                    let mut next = 0;
+                    for &(start, len) in &r {
+                        assert!(start == next && len > 0, "n={n} parts={parts} {r:?}");
+                        next += len;
+                    }
+                    assert_eq!(next, n, "n={n} parts={parts} {r:?}");
+                }
+            }
+        }
+        // Unequal histories: the cut falls right after the long one.
+        let lens = [10usize, 10, 10, 1000, 10, 10];
+        let r = balanced(6, 2, 1050, |q| lens[q]);
+        assert_eq!(r, vec![(0, 4), (4, 2)]);
+    }
+
+    /// `_par` calls made from inside pool parts, most of them running on pool workers while
+    /// their callers wait: the nested calls split again and must finish with one thread's
+    /// results.
+    #[test]
+    fn nested_par_calls_match_one_thread() {
+        let engine = Engine::new(Isa::detect()).unwrap();
+        let (k, kb) = (16, 8);
+        let h = History::from_fingerprints(fps(20_000, 1, 300).view()).unwrap();
+        let qs = [fps(1, 2, 1), fps(2, 3, 2), fps(30, 4, 30)];
+        let want: Vec<(Vec<u32>, Vec<u16>)> = qs
+            .iter()
+            .map(|q| {
+                let (mut i, mut d) = (vec![0u32; q.len() * k], vec![0u16; q.len() * k]);
+                engine
+                    .topk_shared(q.view(), h.view(), k, &mut i, &mut d)
+                    .unwrap();
+                (i, d)
+            })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(Err(Error::Internal)))
-            .collect::<Result<Vec<()>>>()
-    })?;
-    Ok(())
+        let table = fps(3_000, 5, 900);
+        let ids: Vec<Vec<u64>> = (0..12u64)
+            .map(|j| (0..j * 211).map(|i| (i * 13 + j) % 3_000).collect())
+            .collect();
+        let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+        let hb = HistoryBatch::gather(table.view(), &refs).unwrap();
+        let qb = fps(12, 6, 12);
+        let mut want_b = (vec![0u32; 12 * kb], vec![0u16; 12 * kb], vec![0u32; 12]);
+        let (wi, wd, wf) = (&mut want_b.0, &mut want_b.1, &mut want_b.2);
+        engine
+            .topk_batch(qb.view(), hb.view(), kb, wi, wd, wf)
+            .unwrap();
+        pool::run(7, &|part| {
+            for t in [2, 3, 9] {
+                let q = &qs[(part + t) % qs.len()];
+                let (mut i, mut d) = (vec![1u32; q.len() * k], vec![1u16; q.len() * k]);
+                engine
+                    .topk_shared_par(t, q.view(), h.view(), k, &mut i, &mut d)
+                    .unwrap();
+                assert_eq!(
+                    (&i, &d),
+                    (
+                        &want[(part + t) % qs.len()].0,
+                        &want[(part + t) % qs.len()].1
+                    )
+                );
+                let mut got = (vec![1u32; 12 * kb], vec![1u16; 12 * kb], vec![1u32; 12]);
+                engine
+                    .topk_batch_par(
+                        t,
+                        qb.view(),
+                        hb.view(),
+                        kb,
+                        &mut got.0,
+                        &mut got.1,
+                        &mut got.2,
+                    )
+                    .unwrap();
+                assert_eq!(got, want_b);
+            }
+        })
+        .unwrap();
+    }
 }

@@ -1,5 +1,6 @@
-//! Many threads calling every entry point at once, racing the first-call dispatch initialisation
-//! and process-wide ISA forcing: every result must equal the single-threaded scalar one.
+//! Many threads calling every entry point at once, racing the first-call dispatch initialisation,
+//! process-wide ISA forcing and the start of the worker pool (multi-threaded calls): every result
+//! must equal the single-threaded scalar one.
 //!
 //! Nothing in this binary touches the process-wide dispatch before the threads start, so the
 //! first-use initialisation really is raced. Also run under ThreadSanitizer (README, "Safety").
@@ -112,6 +113,24 @@ fn exercise(f: &Fixture) {
     distances_batch(q.view(), f.batch.view(), &mut allb).unwrap();
     assert_eq!(allb, f.want_dist_batch);
 
+    // The same scans split over the shared worker pool (explicit counts: split whatever the
+    // pool's size), every caller thread at once.
+    let e = Engine::current();
+    for t in [2, 3] {
+        let (mut pi, mut pd) = (vec![1u32; b * k], vec![1u16; b * k]);
+        e.topk_shared_par(t, q.view(), f.h.view(), k, &mut pi, &mut pd)
+            .unwrap();
+        assert_eq!((&pi, &pd), (&f.want_shared.0, &f.want_shared.1), "t={t}");
+        let mut pf = vec![1u32; b];
+        e.topk_batch_par(t, q.view(), f.batch.view(), k, &mut pi, &mut pd, &mut pf)
+            .unwrap();
+        assert_eq!(
+            (&pi, &pd, &pf),
+            (&f.want_batch.0, &f.want_batch.1, &f.want_batch.2),
+            "t={t}"
+        );
+    }
+
     // The C ABI, on the same data.
     let mut hp: *mut ffi::EtaHasher = std::ptr::null_mut();
     let (d, m) = (f.hasher.dim(), f.m);
@@ -141,6 +160,25 @@ fn exercise(f: &Fixture) {
     };
     assert_eq!(s, EtaStatus::Ok);
     assert_eq!((&cidx, &cdist), (&f.want_shared.0, &f.want_shared.1));
+    let (mut midx, mut mdist) = (vec![1u32; b * k], vec![1u16; b * k]);
+    // SAFETY: as above.
+    let s = unsafe {
+        ffi::eta_topk_shared_mt(
+            q.as_bytes().as_ptr().cast(),
+            b,
+            f.h.as_bytes().as_ptr().cast(),
+            f.h.len(),
+            stride,
+            m,
+            k,
+            midx.as_mut_ptr(),
+            mdist.as_mut_ptr(),
+            std::ptr::null_mut(),
+            4,
+        )
+    };
+    assert_eq!(s, EtaStatus::Ok);
+    assert_eq!((&midx, &mdist), (&f.want_shared.0, &f.want_shared.1));
     // SAFETY: made above, freed once.
     unsafe { ffi::eta_hasher_free(hp) };
 }

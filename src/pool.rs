@@ -1,0 +1,526 @@
+//! The process-wide worker pool behind [`crate::parallel`].
+//!
+//! - Started lazily, on the first call that splits work, with
+//!   `std::thread::available_parallelism() - 1` workers (the calling thread always does a share
+//!   itself). Workers live for the rest of the process, so their thread-local scratch pools (see
+//!   `arch::topk::Pooled`) stay warm between calls.
+//! - A call submits one [`Batch`] of `parts` numbered parts to a FIFO queue and wakes at most
+//!   `parts - 1` sleeping workers. Parts are claimed one at a time with an atomic counter, by the
+//!   workers and by the caller alike, so the caller never depends on a worker to start a part: if
+//!   every worker is busy (other callers, or fewer workers than parts) the caller runs all the
+//!   parts itself. It then waits for the parts that others claimed and are running.
+//! - Jobs borrow the caller's data (no `'static` bound): [`run`] does not return, nor unwind,
+//!   before every part has finished; the argument is at the `unsafe` in [`run`].
+//! - A panicking part is caught where it runs and reported to its caller as
+//!   [`Error::Internal`]; the worker goes on serving, so the pool stays usable.
+//! - No deadlock, whatever calls what: a thread only ever waits for parts that another thread has
+//!   already claimed and is running, and it claims nothing while it waits. A part can itself split
+//!   work (a nested call, even on a worker): it becomes the caller of a newer batch. Following
+//!   "waits for" from thread to thread always leads to strictly newer batches, so it cannot loop.
+//! - Idle workers spin for [`WORKER_SPIN`] looking for work, then block on a condition variable;
+//!   a caller waiting for its last parts spins for [`CALLER_SPIN`], then blocks. Both spins yield
+//!   the CPU every few checks: the scheduler often runs a woken thread on its waker's CPU, and a
+//!   pure spin there would hold up the very thread it waits for (measured: a 100 µs spin added
+//!   100 µs to every call after a pause).
+//! - [`awake`] tells `threads = 0` whether a worker could start at once (see
+//!   `parallel::MIN_WORK_PER_THREAD`).
+//!
+//! `fork()` while a worker holds the queue lock (microseconds, while taking a batch) would leave
+//! the child's queue locked; a library whose code is unmapped (`dlclose`) under live workers
+//! would crash them. Neither is supported, as for any library with threads.
+
+use std::collections::VecDeque;
+use std::num::NonZeroUsize;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// How long an idle worker looks for new work before it blocks. On the 2-vCPU VM measured
+/// (README, "Multi-core"), calls made back to back on two threads ran 1.5x as fast as on one
+/// (one query over 131072 items) and 1.9x (256 per-query histories of 64 items) with this spin;
+/// without it (the worker blocking between calls and starting late) 0.6x and 0.8–0.9x.
+pub(crate) const WORKER_SPIN: Duration = Duration::from_micros(100);
+
+/// How long a caller that has run out of parts to claim spins for the last ones before it
+/// blocks: those usually end within microseconds of its own, and blocking then being woken cost
+/// about 2 µs more in the same measurement.
+pub(crate) const CALLER_SPIN: Duration = Duration::from_micros(50);
+
+/// One call's work: `parts` calls of the caller's closure, `call(data, 0..parts)`.
+struct Batch {
+    /// The caller's closure (`*const F`), its type and lifetime erased; see [`run`].
+    data: *const (),
+    /// `call_erased::<F>`.
+    call: unsafe fn(*const (), usize),
+    parts: usize,
+    /// The next part to claim; values `>= parts` mean every part is claimed.
+    next: AtomicUsize,
+    /// Parts finished (returned or panicked).
+    done: AtomicUsize,
+    /// Whether a part panicked.
+    panicked: AtomicBool,
+    /// With `finished`: the caller blocks here when its spin for the last parts runs out, and
+    /// the worker that finishes the last part wakes it. Guards no data (the counters are
+    /// atomic); taking it on both sides only makes the check-then-block atomic.
+    lock: Mutex<()>,
+    finished: Condvar,
+}
+
+// SAFETY: every field but `data` is `Send + Sync`. `data` is only dereferenced through `call`,
+// as a shared `&F` where `F: Sync` (checked in `run`, the only place a `Batch` is made), so using
+// it from any thread, and from several at once, is what `F: Sync` allows; `run` keeps the
+// pointee alive for as long as anyone may dereference it.
+unsafe impl Send for Batch {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Batch {}
+
+/// # Safety
+/// `data` is a valid `*const F`, for the whole call.
+unsafe fn call_erased<F: Fn(usize) + Sync>(data: *const (), part: usize) {
+    // SAFETY: by this function's contract.
+    let f = unsafe { &*data.cast::<F>() };
+    f(part);
+}
+
+/// The queue of batches with parts left to claim, shared by all workers and callers.
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled when a batch is queued.
+    wake: Condvar,
+    /// `queue.batches.len()`, readable without the lock by spinning workers.
+    queued: AtomicUsize,
+    /// Workers blocked on `wake`. Changed only under the `queue` lock (so a caller holding it
+    /// reads the exact count), read without it as a hint by [`awake`].
+    asleep: AtomicUsize,
+    /// Touched at the start and end of every critical section (see [`Locked`]).
+    sync: AtomicUsize,
+}
+
+struct Queue {
+    /// FIFO; a batch whose parts are all claimed is removed by the next worker that meets it.
+    batches: VecDeque<Arc<Batch>>,
+}
+
+static SHARED: Shared = Shared {
+    queue: Mutex::new(Queue {
+        batches: VecDeque::new(),
+    }),
+    wake: Condvar::new(),
+    queued: AtomicUsize::new(0),
+    asleep: AtomicUsize::new(0),
+    sync: AtomicUsize::new(0),
+};
+
+/// The number of workers once started ([`NOT_STARTED`] before). An atomic rather than a
+/// `OnceLock`, whose synchronisation lives in uninstrumented std code that ThreadSanitizer
+/// cannot see (`.ci/tsan.supp`).
+static WORKERS: AtomicUsize = AtomicUsize::new(NOT_STARTED);
+
+/// [`WORKERS`] before the pool is started.
+const NOT_STARTED: usize = usize::MAX;
+
+/// Held while the pool is started, so that it is started once.
+static START: Mutex<()> = Mutex::new(());
+
+/// The locked queue.
+///
+/// std's `Mutex` and `Condvar` synchronise inside std's own code, which ThreadSanitizer cannot
+/// see unless std itself is rebuilt instrumented (`.ci/tsan.supp`). So each critical section
+/// also starts with an acquire and ends with a release read-modify-write of [`Shared::sync`]:
+/// critical sections being serialised by the mutex, each start reads the previous end, which
+/// repeats the mutex's happens-before edges where the sanitizer sees them, and everything handed
+/// over through the queue (the batches, and the caller data they point to) stays checked. Two
+/// uncontended atomic operations per lock.
+struct Locked(Option<MutexGuard<'static, Queue>>);
+
+impl Shared {
+    /// The queue. No code panics while holding the lock, so poisoning cannot happen; it is
+    /// ignored all the same rather than turned into a panic.
+    fn lock(&'static self) -> Locked {
+        let g = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        self.sync.fetch_add(1, Ordering::Acquire);
+        Locked(Some(g))
+    }
+
+    /// Blocks on [`Shared::wake`], releasing the lock meanwhile.
+    fn wait(&'static self, mut q: Locked) -> Locked {
+        match q.0.take() {
+            Some(g) => {
+                self.sync.fetch_add(1, Ordering::Release);
+                let g = self.wake.wait(g).unwrap_or_else(PoisonError::into_inner);
+                self.sync.fetch_add(1, Ordering::Acquire);
+                Locked(Some(g))
+            }
+            // Never: `q` holds its guard until dropped. The caller loops as on a wake-up.
+            None => q,
+        }
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            // Before the guard (a field) unlocks.
+            SHARED.sync.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
+impl Locked {
+    /// The oldest batch with parts left to claim; batches found with none left are removed.
+    fn oldest_open(&mut self) -> Option<Arc<Batch>> {
+        let q = self.0.as_mut()?;
+        while let Some(b) = q.batches.front() {
+            if b.next.load(Ordering::Relaxed) < b.parts {
+                return Some(b.clone());
+            }
+            q.batches.pop_front();
+            SHARED.queued.store(q.batches.len(), Ordering::Relaxed);
+        }
+        None
+    }
+
+    /// Queues `b` (behind the others).
+    fn push(&mut self, b: Arc<Batch>) {
+        // Always `Some`; were it not, the caller would simply run every part itself.
+        if let Some(q) = self.0.as_mut() {
+            q.batches.push_back(b);
+            SHARED.queued.store(q.batches.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+/// `std::thread::available_parallelism()`, read once: the call reads the affinity mask and
+/// cgroup files, tens of microseconds each time. (Two threads may both read it the first time;
+/// they store the same value.)
+pub(crate) fn cores() -> usize {
+    static CORES: AtomicUsize = AtomicUsize::new(0);
+    match CORES.load(Ordering::Relaxed) {
+        0 => {
+            let n = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+            CORES.store(n, Ordering::Relaxed);
+            n
+        }
+        n => n,
+    }
+}
+
+/// The number of pool workers (`cores() - 1`, or fewer when the system refuses threads),
+/// starting them on first use.
+pub(crate) fn workers() -> usize {
+    let n = WORKERS.load(Ordering::Acquire);
+    if n != NOT_STARTED {
+        return n;
+    }
+    let _start = START.lock().unwrap_or_else(PoisonError::into_inner);
+    let n = WORKERS.load(Ordering::Acquire);
+    if n != NOT_STARTED {
+        return n;
+    }
+    let n = (0..cores() - 1)
+        .take_while(|i| {
+            thread::Builder::new()
+                .name(format!("eta-hamming-{i}"))
+                .spawn(worker)
+                .is_ok()
+        })
+        .count();
+    WORKERS.store(n, Ordering::Release);
+    n
+}
+
+/// Whether a pool worker is awake (running a part, or spinning for the next one): a split call
+/// then starts at once on another core, instead of paying to wake a sleeping worker. A hint,
+/// read without synchronisation; `false` before the pool has started.
+pub(crate) fn awake() -> bool {
+    let n = WORKERS.load(Ordering::Relaxed);
+    n != NOT_STARTED && n > SHARED.asleep.load(Ordering::Relaxed)
+}
+
+/// A worker: takes batches from the queue and runs their parts, forever.
+fn worker() {
+    loop {
+        let batch = next_batch();
+        work(&batch, false);
+    }
+}
+
+/// The oldest batch with parts left to claim: looks for one for [`WORKER_SPIN`] (from the call,
+/// or from the last wake-up), then blocks until woken.
+fn next_batch() -> Arc<Batch> {
+    let mut start = Instant::now();
+    let mut q = SHARED.lock();
+    loop {
+        if let Some(b) = q.oldest_open() {
+            return b;
+        }
+        let left = WORKER_SPIN.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            SHARED.asleep.fetch_add(1, Ordering::Relaxed);
+            q = SHARED.wait(q);
+            SHARED.asleep.fetch_sub(1, Ordering::Relaxed);
+            start = Instant::now();
+        } else {
+            // A batch whose parts were all claimed by others before this worker saw it is only
+            // removed above: the spin goes on until its time is up.
+            drop(q);
+            spin_until(left, || SHARED.queued.load(Ordering::Relaxed) != 0);
+            q = SHARED.lock();
+        }
+    }
+}
+
+/// Claims and runs parts of `b` until none is left. Never panics: a part's panic is caught
+/// and recorded.
+fn work(b: &Batch, is_caller: bool) {
+    loop {
+        let part = b.next.fetch_add(1, Ordering::Relaxed);
+        if part >= b.parts {
+            return;
+        }
+        // SAFETY: `part < parts` was claimed by this thread alone, and the caller of `run` is
+        // still inside `run` until `done` counts this part (see there), so `data` is alive.
+        let r = catch_unwind(AssertUnwindSafe(|| unsafe { (b.call)(b.data, part) }));
+        if let Err(payload) = r {
+            b.panicked.store(true, Ordering::Relaxed);
+            // Dropping the payload runs arbitrary code that may panic again: leak that one.
+            if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+                std::mem::forget(again);
+            }
+        }
+        // Release: the part's writes happen before the caller's acquire load of `done`.
+        if b.done.fetch_add(1, Ordering::Release) + 1 == b.parts && !is_caller {
+            let _held = b.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            b.finished.notify_one();
+        }
+        // `data` may be dangling from here on; only the counters are touched again.
+    }
+}
+
+/// Calls `cond` until it holds or `limit` has passed; returns its last value. Yields the CPU
+/// every few checks: the thread it waits for may be queued on this very CPU (the scheduler
+/// often wakes a worker on its waker's CPU), and must not wait for the spin to end.
+fn spin_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            if cond() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= limit {
+            return cond();
+        }
+        thread::yield_now();
+    }
+}
+
+/// Makes the calling thread finish `batch` (claim what is left, then wait for the parts others
+/// run) when it is dropped, so that [`run`] cannot be left early, not even by unwinding.
+struct Finish<'a>(&'a Batch);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        let b = self.0;
+        work(b, true);
+        let all = || b.done.load(Ordering::Acquire) == b.parts;
+        if !spin_until(CALLER_SPIN, all) {
+            let mut held = b.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            while !all() {
+                // Woken by the thread that finishes the last part (which takes the lock to
+                // notify, so it cannot slip between this check and the wait).
+                held = b
+                    .finished
+                    .wait(held)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+}
+
+/// Calls `f(0), f(1), ..., f(parts - 1)`, spread over the pool and the calling thread, each
+/// exactly once, and returns once every call has returned. A call that panics is caught:
+/// the others still run, and the result is [`Error::Internal`].
+pub(crate) fn run<F: Fn(usize) + Sync>(parts: usize, f: &F) -> Result<()> {
+    let helpers = if parts > 1 {
+        workers().min(parts - 1)
+    } else {
+        0
+    };
+    let batch = Arc::new(Batch {
+        // SAFETY (of the lifetime erasure): `data` borrows `*f` for no lifetime the compiler
+        // knows, and the batch (a `'static` type, shared through an `Arc` that workers may keep
+        // after this call) can outlive the borrow. It is sound because `*f` is only ever
+        // dereferenced by `work` for a part index it claimed below `parts`, and:
+        // 1. each index below `parts` is claimed once (`fetch_add`), and `done` counts a part
+        //    only after its call returned or its panic was caught;
+        // 2. this function does not return before `done == parts`: `Finish` waits for it when
+        //    dropped, which also happens if anything here unwinds (nothing should), and the
+        //    thread that finishes last touches only the batch's counters, `lock` and `finished`
+        //    after counting, which the `Arc` keeps alive;
+        // 3. after that every claim yields an index `>= parts`, so the pointer, dangling from
+        //    then on, is never read again.
+        // `F: Sync` lets workers call `&F` concurrently with this thread (see `impl Sync`).
+        data: std::ptr::from_ref(f).cast(),
+        call: call_erased::<F>,
+        parts,
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        panicked: AtomicBool::new(false),
+        lock: Mutex::new(()),
+        finished: Condvar::new(),
+    });
+    let finish = Finish(&batch);
+    if helpers > 0 {
+        let sleeping = {
+            let mut q = SHARED.lock();
+            q.push(batch.clone());
+            SHARED.asleep.load(Ordering::Relaxed)
+        };
+        // Spinning workers find the batch themselves; wake sleeping ones for the rest.
+        for _ in 0..helpers.min(sleeping) {
+            SHARED.wake.notify_one();
+        }
+    }
+    drop(finish);
+    if batch.panicked.load(Ordering::Relaxed) {
+        Err(Error::Internal)
+    } else {
+        Ok(())
+    }
+}
+
+/// Locks a slot of [`map`] (never poisoned: nothing panics while a slot is locked).
+fn slot<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `f` on every item, spread over the pool and the calling thread (one part per item); the
+/// results in item order, or [`Error::Internal`] if any call panicked.
+pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
+    let slots: Vec<Mutex<(Option<T>, Option<R>)>> = items
+        .into_iter()
+        .map(|t| Mutex::new((Some(t), None)))
+        .collect();
+    run(slots.len(), &|i| {
+        let item = slot(&slots[i]).0.take();
+        if let Some(item) = item {
+            let r = f(item);
+            slot(&slots[i]).1 = Some(r);
+        }
+    })?;
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .1
+                .ok_or(Error::Internal)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn every_part_runs_once_for_any_count() {
+        for parts in 0..40 {
+            let hits: Vec<AtomicU64> = (0..parts).map(|_| AtomicU64::new(0)).collect();
+            run(parts, &|i| {
+                hits[i].fetch_add(1, Ordering::Relaxed);
+            })
+            .unwrap();
+            assert!(
+                hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
+                "{parts}"
+            );
+        }
+    }
+
+    #[test]
+    fn map_keeps_order_and_borrows() {
+        let data: Vec<u64> = (0..1000).collect();
+        let mut out = vec![0u64; 1000];
+        let items: Vec<(usize, &mut [u64])> = out.chunks_mut(7).enumerate().collect();
+        let sums = map(items, |(c, o)| {
+            for (j, x) in o.iter_mut().enumerate() {
+                *x = data[c * 7 + j] * 2;
+            }
+            c
+        })
+        .unwrap();
+        assert_eq!(sums, (0..sums.len()).collect::<Vec<_>>());
+        assert!(out.iter().enumerate().all(|(i, &x)| x == 2 * i as u64));
+    }
+
+    #[test]
+    fn a_panicking_part_is_an_error_and_the_pool_survives() {
+        let ran = AtomicU64::new(0);
+        for round in 0..20 {
+            let r = run(5, &|i| {
+                ran.fetch_add(1, Ordering::Relaxed);
+                if i == round % 5 {
+                    panic!("part {i} fails on purpose");
+                }
+            });
+            assert_eq!(r, Err(Error::Internal));
+        }
+        // Every part ran, the panicking ones included, and the pool still works.
+        assert_eq!(ran.load(Ordering::Relaxed), 100);
+        let total = AtomicU64::new(0);
+        run(8, &|i| {
+            total.fetch_add(i as u64, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(total.load(Ordering::Relaxed), 28);
+    }
+
+    #[test]
+    fn nested_runs_on_workers_finish() {
+        // Every part of every level splits again: most of the nested callers are pool workers.
+        let leaves = AtomicU64::new(0);
+        run(6, &|_| {
+            run(5, &|_| {
+                run(4, &|_| {
+                    leaves.fetch_add(1, Ordering::Relaxed);
+                })
+                .unwrap();
+            })
+            .unwrap();
+        })
+        .unwrap();
+        assert_eq!(leaves.load(Ordering::Relaxed), 120);
+    }
+
+    #[test]
+    fn many_callers_at_once() {
+        let total = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for t in 0..8u64 {
+                let total = &total;
+                s.spawn(move || {
+                    for r in 0..200u64 {
+                        let parts = 1 + ((t + r) % 9) as usize;
+                        run(parts, &|i| {
+                            total.fetch_add(i as u64 + 1, Ordering::Relaxed);
+                        })
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        let want: u64 = (0..8u64)
+            .flat_map(|t| (0..200u64).map(move |r| 1 + (t + r) % 9))
+            .map(|p| p * (p + 1) / 2)
+            .sum();
+        assert_eq!(total.load(Ordering::Relaxed), want);
+    }
+}
