@@ -23,9 +23,11 @@
 //!   compares give per block the masks of the items below `t` and at `t`; longer rows decide
 //!   per item): the first `K - #{d < t}` ties at `t` go straight to the last output slots (in
 //!   index order, their final order), and the items below `t` become keys
-//!   `(distance << 16) | index`, sorted by rank ([`sort_keys`]: all-pairs vector compares, no
-//!   memory-carried dependency). No per-survivor branch in the scan, no comparison sort.
-//!   While a batch's query finishes its keys, the next history is prefetched ([`Next`]). When every distance is below 255 and the vector
+//!   `(distance << 16) | index`, sorted by a sorting network in registers where the
+//!   instruction set has one (AVX-512, up to 128 keys), else by rank (all-pairs vector
+//!   compares) or counting ([`sort_keys`]); no memory-carried dependency per key in the first
+//!   two. No per-survivor branch in the scan. While a batch's query finishes its keys, the
+//!   next history is prefetched ([`Next`]). When every distance is below 255 and the vector
 //!   type can pack bytes ([`Vector::U8_BUF`]: AVX-512), the buffer holds `u8` ([`DistBuf`]):
 //!   on AVX-512 the 8 `u64`-lane steps of a 64-item block are packed by shifts into one `zmm`
 //!   and stored in item order after two byte shuffles and a dword permute, instead of 8
