@@ -82,6 +82,7 @@ class Eta:
             "eta_encode": (c_uint32, [vp, POINTER(c_float), sz, vp]),
             "eta_encode_history": (c_uint32, [vp, POINTER(c_float), sz, vp, sz]),
             "eta_topk_shared": (c_uint32, [vp, sz, vp, sz, sz, sz, sz, vp, vp, vp]),
+            "eta_topk_shared_mt": (c_uint32, [vp, sz, vp, sz, sz, sz, sz, vp, vp, vp, sz]),
             "eta_topk_batch": (c_uint32, [vp, sz, vp, sz, sz, u32p, sz, sz, vp, vp, vp]),
             "eta_distances_shared": (c_uint32, [vp, sz, vp, sz, sz, sz, vp]),
             "eta_history_from_fingerprints": (c_uint32, [vp, sz, sz, vp, sz]),
@@ -151,6 +152,22 @@ class Eta:
 
         def call():
             check(f(*args), "topk_shared")
+
+        return call, idx, dist
+
+    def topk_shared_mt_call(self, queries, history, l, m, k, threads):
+        """As topk_shared_call, through eta_topk_shared_mt on up to `threads` threads (0: all
+        cores)."""
+        b = queries.shape[0]
+        stride = history.shape[-1]
+        idx = np.empty((b, k), dtype=np.uint32)
+        dist = np.empty((b, k), dtype=np.uint16)
+        args = (_ptr(queries), b, _ptr(history), l, stride, m, k, _ptr(idx), _ptr(dist), None,
+                threads)
+        f, check = self.lib.eta_topk_shared_mt, self._check
+
+        def call():
+            check(f(*args), "topk_shared_mt")
 
         return call, idx, dist
 
