@@ -936,6 +936,74 @@ unsafe fn short<V: Vector, const QB: usize, const W: usize, D: DistBuf>(
     hint
 }
 
+/// What the query blocks of one history's scan share: the history and its shape, the path it
+/// takes, and the distance buffers. [`topk_shared_w`] makes one per call, [`topk_batch_w`] one
+/// per history.
+struct Pass<'b, T> {
+    hist: *const T,
+    lanes: usize,
+    stride: usize,
+    len: usize,
+    maxd: usize,
+    /// `len.min(SEED_ITEMS)`: the pre-pass prefix.
+    p: usize,
+    /// Whether every query takes the two-pass path ([`short`]) ...
+    two_pass: bool,
+    /// ... with its distances as bytes ([`DistBuf`]).
+    use8: bool,
+    /// The pre-pass's rows, and the two-pass path's when not `use8`.
+    buf16: &'b mut [u16],
+    /// The two-pass path's rows when `use8`.
+    buf8: &'b mut [u8],
+}
+
+impl<T: Lane> Pass<'_, T> {
+    /// Runs the `Q` queries at `q` over items `t0..t1`. On the two-pass path (the whole
+    /// history, one call per query block) their results go to `idx`/`dist` (`Q * k` slots);
+    /// otherwise the pre-pass seeds the states at `t0 == 0` and the states collect the items
+    /// for [`Topk::finish`]. Returns the next `kth_smallest` hint.
+    ///
+    /// # Safety
+    /// As [`scan`] for items `t0..t1` (`0..len` on the two-pass path) of `self.hist`; the
+    /// states fresh at `t0 == 0`; the instruction set of `V` is available.
+    #[inline(always)]
+    unsafe fn run<V: Vector<Lane = T>, const Q: usize, const W: usize>(
+        &mut self,
+        q: *const T,
+        tops: &mut [Topk<'_>; Q],
+        t0: usize,
+        t1: usize,
+        mut hint: Option<u32>,
+        idx: &mut [u32],
+        dist: &mut [u16],
+        next: Option<Next<T>>,
+    ) -> Option<u32> {
+        let (hist, lanes, stride, len, maxd) =
+            (self.hist, self.lanes, self.stride, self.len, self.maxd);
+        // SAFETY: for the whole body, guaranteed by the caller; the buffers hold `Q` padded
+        // rows (sized by the caller for its largest block and history).
+        unsafe {
+            if self.two_pass {
+                return if self.use8 {
+                    short::<V, Q, W, u8>(
+                        q, lanes, hist, stride, len, maxd, tops, self.buf8, hint, idx, dist, next,
+                    )
+                } else {
+                    short::<V, Q, W, u16>(
+                        q, lanes, hist, stride, len, maxd, tops, self.buf16, hint, idx, dist, next,
+                    )
+                };
+            }
+            if t0 == 0 && self.p >= tops[0].k() {
+                hint =
+                    seed::<V, Q, W>(q, lanes, hist, stride, self.p, maxd, tops, self.buf16, hint);
+            }
+            scan::<V, Q, W>(q, lanes, hist, stride, t0, t1, tops);
+        }
+        hint
+    }
+}
+
 /// Top-K over a shared history, `QB` queries per pass.
 ///
 /// # Safety
@@ -986,7 +1054,6 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let mut scratch = Scratch::new(group.min(a.nq), k, len, maxd);
     let mut tops = scratch.states();
     let kept = k.min(len);
-    let hist = a.hist.as_ptr();
     // The dense pre-pass pays off when its prefix holds at least `k` items.
     let rows = if p >= k { QB.min(a.nq) } else { 0 };
     // A short history with distances below `0xFF` keeps them as bytes where the vector type
@@ -1003,6 +1070,18 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     } else {
         0
     });
+    let mut pass = Pass {
+        hist: a.hist.as_ptr(),
+        lanes,
+        stride: a.stride,
+        len,
+        maxd,
+        p,
+        two_pass: is_short,
+        use8,
+        buf16: &mut seed_buf,
+        buf8: &mut buf8,
+    };
     let mut hint = None;
     for g0 in (0..a.nq).step_by(group) {
         let gq = group.min(a.nq - g0);
@@ -1011,93 +1090,29 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
         if !is_short {
             tops.iter_mut().for_each(Topk::reset);
         }
+        // On the two-pass path (one tile), each block's results go straight to its rows.
+        let rows_of = |b0: usize, n: usize| if is_short { (b0 * k, n * k) } else { (0, 0) };
         for t0 in (0..len).step_by(tile) {
             let t1 = (t0 + tile).min(len);
             let (blocks, singles) = tops.split_at_mut(full);
             for (bi, block) in blocks.chunks_exact_mut(QB).enumerate() {
                 let block: &mut [Topk<'_>; QB] = block.try_into().expect("QB states");
-                let q = a.q[(g0 + bi * QB) * lanes..].as_ptr();
-                // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries.
-                unsafe {
-                    if is_short {
-                        let o = (g0 + bi * QB) * k;
-                        let (idx, dist) = (&mut idx[o..][..QB * k], &mut dist[o..][..QB * k]);
-                        hint = if use8 {
-                            short::<V, QB, W, u8>(
-                                q, lanes, hist, a.stride, len, maxd, block, &mut buf8, hint, idx,
-                                dist, None,
-                            )
-                        } else {
-                            short::<V, QB, W, u16>(
-                                q,
-                                lanes,
-                                hist,
-                                a.stride,
-                                len,
-                                maxd,
-                                block,
-                                &mut seed_buf,
-                                hint,
-                                idx,
-                                dist,
-                                None,
-                            )
-                        };
-                        continue;
-                    }
-                    if t0 == 0 && p >= k {
-                        hint = seed::<V, QB, W>(
-                            q,
-                            lanes,
-                            hist,
-                            a.stride,
-                            p,
-                            maxd,
-                            block,
-                            &mut seed_buf,
-                            hint,
-                        );
-                    }
-                    scan::<V, QB, W>(q, lanes, hist, a.stride, t0, t1, block);
-                }
+                let b0 = g0 + bi * QB;
+                let q = a.q[b0 * lanes..].as_ptr();
+                let (o, n) = rows_of(b0, QB);
+                let (idx, dist) = (&mut idx[o..][..n], &mut dist[o..][..n]);
+                // SAFETY: Shared's invariants: every row readable at `0..len`, `QB` queries;
+                // the buffers hold `QB` rows of `p`.
+                hint = unsafe { pass.run::<V, QB, W>(q, block, t0, t1, hint, idx, dist, None) };
             }
             for (si, top) in singles.iter_mut().enumerate() {
-                let q = a.q[(g0 + full + si) * lanes..].as_ptr();
+                let b0 = g0 + full + si;
+                let q = a.q[b0 * lanes..].as_ptr();
+                let (o, n) = rows_of(b0, 1);
+                let (idx, dist) = (&mut idx[o..][..n], &mut dist[o..][..n]);
                 let top = core::array::from_mut(top);
-                let o = (g0 + full + si) * k;
                 // SAFETY: as above, one query.
-                unsafe {
-                    if use8 {
-                        let (idx, dist) = (&mut idx[o..][..k], &mut dist[o..][..k]);
-                        let buf = &mut buf8;
-                        hint = short::<V, 1, W, u8>(
-                            q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, None,
-                        );
-                        continue;
-                    }
-                    if is_short {
-                        let (idx, dist) = (&mut idx[o..][..k], &mut dist[o..][..k]);
-                        let buf = &mut seed_buf;
-                        hint = short::<V, 1, W, u16>(
-                            q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, None,
-                        );
-                        continue;
-                    }
-                    if t0 == 0 && p >= k {
-                        hint = seed::<V, 1, W>(
-                            q,
-                            lanes,
-                            hist,
-                            a.stride,
-                            p,
-                            maxd,
-                            top,
-                            &mut seed_buf,
-                            hint,
-                        );
-                    }
-                    scan::<V, 1, W>(q, lanes, hist, a.stride, t0, t1, top);
-                }
+                hint = unsafe { pass.run::<V, 1, W>(q, top, t0, t1, hint, idx, dist, None) };
             }
         }
         if !is_short {
@@ -1168,8 +1183,8 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
             continue; // its history may lie beyond the end of `hists`
         }
         let q = a.q[b * lanes..].as_ptr();
-        let hist = a.hists[b * lanes * a.stride..].as_ptr();
         let p = len.min(SEED_ITEMS);
+        let two_pass = p == len && p >= k;
         let kept = k.min(len);
         let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
         let next = (b + 1 < a.nq && a.lens[b + 1] > 0).then(|| Next {
@@ -1178,36 +1193,26 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
             stride: a.stride,
             len: a.lens[b + 1] as usize,
         });
-        // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`.
-        unsafe {
-            if p == len && p >= k && use8 {
-                let buf = &mut buf8;
-                hint = short::<V, 1, W, u8>(
-                    q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, next,
-                );
-            } else if p == len && p >= k {
-                let buf = &mut seed_buf;
-                hint = short::<V, 1, W, u16>(
-                    q, lanes, hist, a.stride, len, maxd, top, buf, hint, idx, dist, next,
-                );
-            } else {
-                top[0].reset();
-                if p >= k {
-                    hint = seed::<V, 1, W>(
-                        q,
-                        lanes,
-                        hist,
-                        a.stride,
-                        p,
-                        maxd,
-                        top,
-                        &mut seed_buf,
-                        hint,
-                    );
-                }
-                scan::<V, 1, W>(q, lanes, hist, a.stride, 0, len, top);
-                top[0].finish(idx, dist);
-            }
+        let mut pass = Pass {
+            hist: a.hists[b * lanes * a.stride..].as_ptr(),
+            lanes,
+            stride: a.stride,
+            len,
+            maxd,
+            p,
+            two_pass,
+            use8,
+            buf16: &mut seed_buf,
+            buf8: &mut buf8,
+        };
+        if !two_pass {
+            top[0].reset();
+        }
+        // SAFETY: Batch's invariants: rows of history `b` readable at `0..lens[b]`; the
+        // buffers hold one row of `longest.min(SEED_ITEMS) >= p`.
+        hint = unsafe { pass.run::<V, 1, W>(q, top, 0, len, hint, idx, dist, next) };
+        if !two_pass {
+            top[0].finish(idx, dist);
         }
     }
 }
