@@ -218,6 +218,25 @@ fn diff(what: &str, got: &[Vec<u8>], want: &[Vec<u8>], status: EtaStatus) {
     }
 }
 
+/// The whole check of one call: the status is of the expected kind, and the buffers hold the
+/// reference result after a success, exactly their bytes from before the call after an error.
+fn verdict(
+    what: &str,
+    status: EtaStatus,
+    expect_ok: bool,
+    mem: &Mem,
+    expect: &[Vec<u8>],
+    before: &[Vec<u8>],
+) {
+    check_status(what, status, expect_ok, mem);
+    diff(
+        what,
+        &mem.snapshot(),
+        if expect_ok { expect } else { before },
+        status,
+    );
+}
+
 /// The checked shape of one call: sizes in bytes, and whether the shape itself is valid.
 struct Shape {
     ok: bool,
@@ -514,13 +533,7 @@ fn scan(s: &mut Src, which: Scan) {
         Scan::DistShared => "eta_distances_shared",
         Scan::DistBatch => "eta_distances_batch",
     };
-    check_status(what, status, expect_ok, &mem);
-    diff(
-        what,
-        &mem.snapshot(),
-        if expect_ok { &expect } else { &before },
-        status,
-    );
+    verdict(what, status, expect_ok, &mem, &expect, &before);
 }
 
 /// `eta_history_from_fingerprints` and `eta_history_gather`.
@@ -600,13 +613,7 @@ fn builder(s: &mut Src, gather: bool) {
     } else {
         "eta_history_from_fingerprints"
     };
-    check_status(what, status, expect_ok, &mem);
-    diff(
-        what,
-        &mem.snapshot(),
-        if expect_ok { &expect } else { &before },
-        status,
-    );
+    verdict(what, status, expect_ok, &mem, &expect, &before);
 }
 
 /// A hasher made through the C ABI (seeded or from a projection, any arguments), its
@@ -766,13 +773,7 @@ fn encode(s: &mut Src, history: bool) {
     } else {
         "eta_encode"
     };
-    check_status(what, status, expect_ok, &mem);
-    diff(
-        what,
-        &mem.snapshot(),
-        if expect_ok { &expect } else { &before },
-        status,
-    );
+    verdict(what, status, expect_ok, &mem, &expect, &before);
     // SAFETY: NULL or live, freed once.
     unsafe { ffi::eta_hasher_free(hp) };
 }
