@@ -73,6 +73,22 @@ fn measure(reps: usize, min: Duration, mut f: impl FnMut()) -> Duration {
     per_call[reps / 2]
 }
 
+/// `b` per-query histories of `l / 2` to `l` items each, gathered from a table of `2 l` random
+/// fingerprints of `m` bits (the same data for every instruction set and thread count).
+fn per_query_histories(m: usize, l: usize, b: usize) -> HistoryBatch {
+    let table = random_fps(m, l * 2, 4);
+    let ids: Vec<Vec<u64>> = (0..b)
+        .map(|j| {
+            let len = l / 2 + (j * 131) % (l / 2 + 1);
+            (0..len as u64)
+                .map(|i| (i * 7 + j as u64 * 13) % (l as u64 * 2))
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+    HistoryBatch::gather(table.view(), &refs).unwrap()
+}
+
 fn random_fps(m: usize, n: usize, seed: u64) -> Fingerprints {
     let mut f = Fingerprints::zeroed(m, n).unwrap();
     let layout = f.layout();
@@ -200,17 +216,7 @@ fn main() {
     for &m in scan_bits {
         let q = random_fps(m, b, 3);
         for &l in scan_lens.iter().filter(|&&l| l <= 16384) {
-            let table = random_fps(m, l * 2, 4);
-            let ids: Vec<Vec<u64>> = (0..b)
-                .map(|j| {
-                    let len = l / 2 + (j * 131) % (l / 2 + 1);
-                    (0..len as u64)
-                        .map(|i| (i * 7 + j as u64 * 13) % (l as u64 * 2))
-                        .collect()
-                })
-                .collect();
-            let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
-            let hb = HistoryBatch::gather(table.view(), &refs).unwrap();
+            let hb = per_query_histories(m, l, b);
             let compared: usize = hb.lens().iter().map(|&x| x as usize).sum();
             let (mut idx, mut dist, mut filled) =
                 (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
@@ -305,17 +311,7 @@ fn main() {
     }
     {
         let l = 1024;
-        let table = random_fps(64, l * 2, 4);
-        let ids: Vec<Vec<u64>> = (0..b)
-            .map(|j| {
-                let len = l / 2 + (j * 131) % (l / 2 + 1);
-                (0..len as u64)
-                    .map(|i| (i * 7 + j as u64 * 13) % (l as u64 * 2))
-                    .collect()
-            })
-            .collect();
-        let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
-        let hb = HistoryBatch::gather(table.view(), &refs).unwrap();
+        let hb = per_query_histories(64, l, b);
         let compared: usize = hb.lens().iter().map(|&x| x as usize).sum();
         let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
         for &t in &threads_list {
