@@ -102,12 +102,6 @@ macro_rules! ymm2_vector {
                 }
             }
 
-            #[inline(always)]
-            unsafe fn prefetch(p: *const u8) {
-                // SAFETY: a prefetch never faults, whatever the address; SSE available.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
-            }
-
             $($body)*
         }
     };

@@ -258,12 +258,6 @@ macro_rules! zmm_vector {
             }
 
             #[inline(always)]
-            unsafe fn prefetch(p: *const u8) {
-                // SAFETY: a prefetch never faults, whatever the address; SSE available.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
-            }
-
-            #[inline(always)]
             unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) -> bool {
                 if n > SORT_NET_MAX {
                     return false;
