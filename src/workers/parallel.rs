@@ -1,4 +1,5 @@
-//! One call spread over several threads, with the same results as one thread.
+//! One call spread over several threads, with the same results as one thread: the `_par`
+//! methods of [`Engine`], and how they cut a call into parts for the pool (`workers::pool`).
 //!
 //! Strategy:
 //! - **Many queries** (`B >= threads`): the queries are cut into `threads` contiguous ranges and
@@ -23,41 +24,26 @@
 //! inside another call's part (on a worker) works the same way. A panic in a part is caught and
 //! returned as [`Error::Internal`], and the pool goes on working.
 //!
-//! Cost (measured on a 2-vCPU Zen 5 VM, README "Multi-core"): cutting a call in two parts costs
-//! about 0.5 µs more than one part while a worker is awake (workers spin for 100 µs after their
-//! last part, then block), and about 2 µs of waking when none is. `threads = 0` means every core
-//! but at most one thread per [`MIN_WORK_PER_THREAD`] comparisons (more while the pool sleeps),
-//! so small calls stay on the caller's thread; an explicit count is honoured up to 1024 parts
-//! (more parts than the pool has threads simply wait their turn).
+//! `threads = 0` means every core but at most one thread per [`MIN_WORK_PER_THREAD`]
+//! comparisons (more while the pool sleeps), so small calls stay on the caller's thread; an
+//! explicit count is honoured up to 1024 parts (more parts than the pool has threads simply wait
+//! their turn). What a split costs, as measured, and why these thresholds:
+//! `docs/design/workers.md`.
 
+use super::pool;
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
 use crate::layout::{EMPTY_DISTANCE, EMPTY_INDEX};
-use crate::pool;
-use crate::topk::{check_topk_batch, check_topk_shared};
+use crate::search::{check_topk_batch, check_topk_shared};
 
 /// With `threads = 0`, each thread gets at least this many fingerprint comparisons while a pool
 /// worker is awake (it finished a part within the last 100 µs), and 64 times as many (2^21,
 /// about 200 µs of scan) while every worker is asleep. A call's work counts `B * (L + 1024)`
 /// comparisons for a shared history and the sum of `lens[q] + 1024` for per-query histories (the
-/// 1024: each query's top-K set-up and sort, about 80 ns, as long as 1024 comparisons at
-/// m = 64).
-///
-/// Measured on a 2-vCPU Zen 5 VM (README, "Multi-core"), AVX-512, m = 64, K = 32:
-/// - With a worker awake, a call cut in two parts costs about 0.5 µs more than one part. One
-///   query over `L = 32768` items (2^14 comparisons per thread; 2.9 µs on one thread) ran
-///   0.7–1.3x as fast on two threads over repeated runs, over `L = 65536` (2^15 per thread;
-///   8.5 µs) about twice as fast (1.3–2.2x), and 256 queries over 64 items each
-///   (`B * (L + 1024)` = 2^18) 1.8–2.0x as fast.
-/// - With every worker asleep, waking one costs the caller about 2 µs and the worker starts
-///   about 20 µs later; on that VM the scheduler often ran it on the caller's own CPU, so calls
-///   spaced 1 ms apart ran 0.5–1.0x as fast on two threads below 20 µs of work and 0.9–1.0x
-///   from there up to 500 µs. Hence the factor 64: small calls never pay for a wake-up, and a
-///   large call wakes the workers for the calls that follow it closely.
-///
-/// `cargo run --release --example split_cost -- [GAP_US]` measures all of this on the machine
-/// at hand.
+/// 1024: each query's top-K set-up and sort). The measurements behind both figures are in
+/// `docs/design/workers.md`; `cargo run --release --example split_cost -- [GAP_US]` measures
+/// them on the machine at hand.
 pub const MIN_WORK_PER_THREAD: usize = 1 << 15;
 
 /// `threads = 0` while every pool worker is asleep asks this many times
@@ -161,6 +147,9 @@ impl Engine {
     }
 
     /// [`Engine::topk_batch`] on up to `threads` threads (0: all available), split by queries.
+    // Public signature kept as it is (0.1 API, used by tests and examples): `topk_batch`'s six
+    // arguments plus `threads`. Grouping them is an API change left to a later issue.
+    #[allow(clippy::too_many_arguments)]
     pub fn topk_batch_par(
         &self,
         threads: usize,
