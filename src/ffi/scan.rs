@@ -171,7 +171,9 @@ impl Entry for TopkShared {
         // SAFETY: as above; writable by the caller's contract.
         let (idx, dist) = unsafe { (output(idx, self.out.idx), output(dist, self.out.dist)) };
         let k = self.out.k;
-        let n = Engine::current().topk_shared_par(self.threads, queries, history, k, idx, dist)?;
+        let n = Engine::current()
+            .parallel(self.threads)
+            .topk_shared(queries, history, k, idx, dist)?;
         if !self.out.filled.is_null() {
             // SAFETY: checked non-null, aligned and disjoint above.
             unsafe { output(filled, self.out.filled)[0] = n };
@@ -216,7 +218,9 @@ impl Entry for TopkBatch {
             unsafe { output(filled, self.out.filled) }
         };
         let k = self.out.k;
-        Engine::current().topk_batch_par(self.threads, queries, histories, k, idx, dist, filled)
+        Engine::current()
+            .parallel(self.threads)
+            .topk_batch(queries, histories, k, idx, dist, filled)
     }
 }
 

@@ -1,5 +1,6 @@
-//! One call spread over several threads, with the same results as one thread: the `_par`
-//! methods of [`Engine`], and how they cut a call into parts for the pool (`workers::pool`).
+//! One call spread over several threads, with the same results as one thread: [`Parallel`]
+//! (made by [`Engine::parallel`]), and how it cuts a call into parts for the pool
+//! (`workers::pool`).
 //!
 //! Strategy:
 //! - **Many queries** (`B >= threads`): the queries are cut into `threads` contiguous ranges and
@@ -110,12 +111,30 @@ fn part(n: usize, parts: usize, i: usize) -> (usize, usize) {
     (start, n * (i + 1) / parts - start)
 }
 
+/// An [`Engine`] whose scans are spread over up to `threads` threads (0: all available), made
+/// by [`Engine::parallel`]. Same results, same errors, whatever the thread count.
+#[derive(Clone, Copy, Debug)]
+pub struct Parallel {
+    engine: Engine,
+    threads: usize,
+}
+
 impl Engine {
-    /// [`Engine::topk_shared`] on up to `threads` threads (0: all available). Same result, same
-    /// errors, whatever the thread count.
-    pub fn topk_shared_par(
+    /// This engine's scans on up to `threads` threads (0: all available; see the module docs):
+    /// `engine.parallel(threads).topk_shared(...)`.
+    pub fn parallel(self, threads: usize) -> Parallel {
+        Parallel {
+            engine: self,
+            threads,
+        }
+    }
+}
+
+impl Parallel {
+    /// [`Engine::topk_shared`] on up to `threads` threads. Same result, same errors, whatever
+    /// the thread count.
+    pub fn topk_shared(
         &self,
-        threads: usize,
         queries: FingerprintsRef<'_>,
         history: HistoryRef<'_>,
         k: usize,
@@ -123,13 +142,13 @@ impl Engine {
         dist: &mut [u16],
     ) -> Result<usize> {
         let (b, l) = (queries.len(), history.len());
-        let t = thread_count(threads, b.saturating_mul(l.saturating_add(QUERY_COST)));
+        let t = thread_count(self.threads, b.saturating_mul(l.saturating_add(QUERY_COST)));
         // Few queries and more items than queries: cut the history; else cut the queries.
         // A part gets at least one query or one item.
         let by_history = b < t && l > b;
         let parts = if by_history { t.min(l) } else { t.min(b) };
         if parts <= 1 {
-            return self.topk_shared(queries, history, k, idx, dist);
+            return self.engine.topk_shared(queries, history, k, idx, dist);
         }
         // Validate everything once, up front, so that no part can fail after another wrote.
         let needed = check_topk_shared(queries, history, k, idx, dist)?;
@@ -139,20 +158,17 @@ impl Engine {
         } else {
             let ranges: Vec<(usize, usize)> = (0..parts).map(|i| part(b, parts, i)).collect();
             split_queries(&ranges, k, idx, dist, None, |range, ri, rd, _| {
-                self.topk_shared(queries.slice(range.0, range.1), history, k, ri, rd)
+                (self.engine)
+                    .topk_shared(queries.slice(range.0, range.1), history, k, ri, rd)
                     .map(|_| ())
             })?;
         }
         Ok(k.min(l))
     }
 
-    /// [`Engine::topk_batch`] on up to `threads` threads (0: all available), split by queries.
-    // Public signature kept as it is (0.1 API, used by tests and examples): `topk_batch`'s six
-    // arguments plus `threads`. Grouping them is an API change left to a later issue.
-    #[allow(clippy::too_many_arguments)]
-    pub fn topk_batch_par(
+    /// [`Engine::topk_batch`] on up to `threads` threads, split by queries.
+    pub fn topk_batch(
         &self,
-        threads: usize,
         queries: FingerprintsRef<'_>,
         histories: HistoryBatchRef<'_>,
         k: usize,
@@ -165,9 +181,11 @@ impl Engine {
         let lens = histories.lens();
         let cost = |q: usize| lens.get(q).map_or(0, |&n| n as usize) + QUERY_COST;
         let work = (0..b).map(cost).fold(0usize, usize::saturating_add);
-        let t = thread_count(threads, work).min(b);
+        let t = thread_count(self.threads, work).min(b);
         if t <= 1 {
-            return self.topk_batch(queries, histories, k, idx, dist, filled);
+            return self
+                .engine
+                .topk_batch(queries, histories, k, idx, dist, filled);
         }
         let needed = check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
@@ -180,7 +198,7 @@ impl Engine {
             Some(&mut filled[..b]),
             |range, ri, rd, f| {
                 let f = f.ok_or(Error::Internal)?;
-                self.topk_batch(
+                self.engine.topk_batch(
                     queries.slice(range.0, range.1),
                     histories.slice(range.0, range.1),
                     k,
@@ -206,7 +224,7 @@ impl Engine {
         let ranges: Vec<(usize, usize)> = (0..t).map(|i| part(l, t, i)).collect();
         let partials = pool::map(ranges, |(start, len)| {
             let (mut pi, mut pd) = (vec![0u32; b * k], vec![0u16; b * k]);
-            self.topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
+            (self.engine).topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
             Ok((start, pi, pd))
         })?
         .into_iter()
@@ -323,7 +341,7 @@ mod tests {
         assert_eq!(r, vec![(0, 4), (4, 2)]);
     }
 
-    /// `_par` calls made from inside pool parts, most of them running on pool workers while
+    /// Parallel calls made from inside pool parts, most of them running on pool workers while
     /// their callers wait: the nested calls split again and must finish with one thread's
     /// results.
     #[test]
@@ -359,7 +377,8 @@ mod tests {
                 let q = &qs[(part + t) % qs.len()];
                 let (mut i, mut d) = (vec![1u32; q.len() * k], vec![1u16; q.len() * k]);
                 engine
-                    .topk_shared_par(t, q.view(), h.view(), k, &mut i, &mut d)
+                    .parallel(t)
+                    .topk_shared(q.view(), h.view(), k, &mut i, &mut d)
                     .unwrap();
                 assert_eq!(
                     (&i, &d),
@@ -370,15 +389,8 @@ mod tests {
                 );
                 let mut got = (vec![1u32; 12 * kb], vec![1u16; 12 * kb], vec![1u32; 12]);
                 engine
-                    .topk_batch_par(
-                        t,
-                        qb.view(),
-                        hb.view(),
-                        kb,
-                        &mut got.0,
-                        &mut got.1,
-                        &mut got.2,
-                    )
+                    .parallel(t)
+                    .topk_batch(qb.view(), hb.view(), kb, &mut got.0, &mut got.1, &mut got.2)
                     .unwrap();
                 assert_eq!(got, want_b);
             }
