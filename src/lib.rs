@@ -9,7 +9,7 @@
 //! [`topk_batch`]) with kernels chosen at run time ([`Isa`]), and exposes the same through
 //! `include/eta_hamming.h`.
 //!
-//! The behaviour every kernel keeps is the contract (`CONTRACT.md`): fingerprint layout
+//! The behaviour every kernel keeps is the contract (`docs/CONTRACT.md`): fingerprint layout
 //! ([`Layout`]), bit-exact SimHash, the top-K order and its sentinels, and validation of every
 //! argument before anything is written.
 //!
