@@ -1,4 +1,4 @@
-//! Generates the C header from `src/ffi.rs` with cbindgen, into `$OUT_DIR/eta_hamming.h`.
+//! Generates the C header from `src/ffi/` (the C ABI) with cbindgen, into `$OUT_DIR/eta_hamming.h`.
 //!
 //! The checked-in `include/eta_hamming.h` must equal it: `tests/header.rs` fails when it is
 //! stale. `ETA_HAMMING_WRITE_HEADER=1 cargo build` refreshes the checked-in copy.
@@ -32,7 +32,7 @@ fn main() {
         .with_crate(&crate_dir)
         .with_config(config)
         .generate()
-        .expect("cbindgen parses src/ffi.rs");
+        .expect("cbindgen parses src/ffi/");
     bindings.write_to_file(&out);
     if env::var_os("ETA_HAMMING_WRITE_HEADER").is_some_and(|v| v != "0") {
         bindings.write_to_file(crate_dir.join("include/eta_hamming.h"));

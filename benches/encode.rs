@@ -20,7 +20,7 @@
 //! effects of neighbours still are). Elsewhere it falls back to wall time.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use eta_hamming::{Engine, Isa, SimHasher};
+use eta_hamming::{Bf16, Engine, Isa, SimHasher, F16};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -120,8 +120,18 @@ fn encode_half(c: &mut Criterion) {
                 group.bench_function(BenchmarkId::from_parameter(isa), |bench| {
                     bench.iter_custom(|it| {
                         timed(it, || match name {
-                            "bf16" => e.encode_bf16_into(&hasher, black_box(input), N, &mut out),
-                            _ => e.encode_f16_into(&hasher, black_box(input), N, &mut out),
+                            "bf16" => e.encode_into(
+                                &hasher,
+                                Bf16::from_bits_slice(black_box(input)),
+                                N,
+                                &mut out,
+                            ),
+                            _ => e.encode_into(
+                                &hasher,
+                                F16::from_bits_slice(black_box(input)),
+                                N,
+                                &mut out,
+                            ),
                         })
                     })
                 });

@@ -1,6 +1,6 @@
 /*
- * An independent C reference of the eta-hamming contract (/work/shared/CONTRACT.md), written
- * from the contract alone, for the C ABI tests. Deliberately naive: popcount by a bit loop,
+ * An independent C reference of the eta-hamming contract (docs/CONTRACT.md), written from the
+ * contract alone, for the C ABI tests. Deliberately naive: popcount by a bit loop,
  * top-K by sorting every (distance, index) pair, SimHash by the fmaf chain of the contract.
  * Compiles as C11 and as C++17.
  */

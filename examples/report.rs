@@ -295,7 +295,8 @@ fn main() {
         let (mut idx, mut dist) = (vec![0u32; bq * k], vec![0u16; bq * k]);
         for &t in &threads_list {
             let dur = measure(o.reps, min, || {
-                best.topk_shared_par(t, qv, hv, k, &mut idx, &mut dist)
+                best.parallel(t)
+                    .topk_shared(qv, hv, k, &mut idx, &mut dist)
                     .unwrap();
             });
             rows.push(Row {
@@ -316,7 +317,8 @@ fn main() {
         let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
         for &t in &threads_list {
             let dur = measure(o.reps, min, || {
-                best.topk_batch_par(t, q.view(), hb.view(), k, &mut idx, &mut dist, &mut filled)
+                best.parallel(t)
+                    .topk_batch(q.view(), hb.view(), k, &mut idx, &mut dist, &mut filled)
                     .unwrap();
             });
             rows.push(Row {

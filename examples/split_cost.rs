@@ -100,7 +100,8 @@ fn main() {
         row(
             "shared B=2 L=2 K=1 (the fixed cost)",
             |t| {
-                e.topk_shared_par(t, qv, h.view(), 1, &mut i, &mut d)
+                e.parallel(t)
+                    .topk_shared(qv, h.view(), 1, &mut i, &mut d)
                     .unwrap();
             },
             gap,
@@ -123,7 +124,8 @@ fn main() {
         row(
             &format!("shared B={b} L={l}"),
             |t| {
-                e.topk_shared_par(t, qv, h.view(), k, &mut i, &mut d)
+                e.parallel(t)
+                    .topk_shared(qv, h.view(), k, &mut i, &mut d)
                     .unwrap();
             },
             gap,
@@ -144,7 +146,8 @@ fn main() {
         row(
             &format!("per-query B={b} L={l}"),
             |t| {
-                e.topk_batch_par(t, q.view(), hb.view(), k, &mut i, &mut d, &mut f)
+                e.parallel(t)
+                    .topk_batch(q.view(), hb.view(), k, &mut i, &mut d, &mut f)
                     .unwrap();
             },
             gap,

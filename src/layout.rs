@@ -151,6 +151,32 @@ impl_lane!(u16, LaneType::U16);
 impl_lane!(u32, LaneType::U32);
 impl_lane!(u64, LaneType::U64);
 
+/// Calls `$body` with the type alias `$t` bound to the lane type of `$layout`: the one place
+/// where a run-time [`LaneType`] becomes a Rust type.
+macro_rules! with_lane_type {
+    ($layout:expr, $t:ident => $body:expr) => {
+        match $layout.lane_type() {
+            $crate::layout::LaneType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::layout::LaneType::U16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::layout::LaneType::U32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::layout::LaneType::U64 => {
+                type $t = u64;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_lane_type;
+
 /// `a * b`, or `Error::SizeOverflow`.
 #[inline]
 pub(crate) fn mul(a: usize, b: usize) -> Result<usize> {

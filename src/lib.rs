@@ -9,18 +9,25 @@
 //! [`topk_batch`]) with kernels chosen at run time ([`Isa`]), and exposes the same through
 //! `include/eta_hamming.h`.
 //!
-//! The behaviour every kernel keeps is the contract (`docs/CONTRACT.md` in the repository): fingerprint layout
+//! The behaviour every kernel keeps is the contract (`docs/CONTRACT.md`): fingerprint layout
 //! ([`Layout`]), bit-exact SimHash, the top-K order and its sentinels, and validation of every
 //! argument before anything is written.
 //!
 //! Where to look:
-//! - [`simhash`]: the hasher, the frozen seeded projection (its exact specification), f32, bf16
-//!   and f16 inputs.
+//! - [`simhash`]: the hasher and its encoders, generic over the embedding [`Element`] type
+//!   (`f32`, [`Bf16`], [`F16`]); the frozen seeded projection and its exact specification
+//!   ([`simhash::seed`]).
 //! - [`topk_shared`], [`topk_batch`], [`distances_shared`], [`distances_batch`], [`TopK`]: scans;
 //!   [`parallel`]: the same spread over threads, with identical results.
 //! - [`Fingerprints`], [`History`], [`HistoryBatch`] and their `*Ref` views: storage.
 //! - [`dispatch`]: instruction sets ([`Isa`]), `ETA_HAMMING_ISA`, per-call [`Engine`]s.
-//! - [`ffi`]: the C ABI (`include/eta_hamming.h`).
+//! - [`ffi`]: the C ABI (`include/eta_hamming.h`), one file per domain.
+//!
+//! Source layout: `shape.rs` (shape arithmetic and checks shared by the Rust API and the C ABI),
+//! `layout.rs` (lane types), `fingerprints/` (owned buffers, views, history builders),
+//! `search.rs` (the scan API and its validation), `simhash/` (hasher, encoders, seed, element
+//! types), `workers/` (thread pool and parallel splitting), `arch/` and `dispatch.rs` (kernels
+//! and their selection), `ffi/` (the C ABI).
 //!
 //! Thread safety: everything is `Send + Sync` and re-entrant; forcing an instruction set is
 //! process-wide. Kernels keep a small per-thread scratch pool between calls (up to about 1 MiB
@@ -53,10 +60,12 @@ mod fingerprints;
 #[doc(hidden)]
 pub mod fpenv;
 mod layout;
-pub mod parallel;
-mod pool;
+mod search;
+mod shape;
 pub mod simhash;
-mod topk;
+mod workers;
+
+pub use workers::parallel;
 
 pub use dispatch::{Engine, Isa, ISA_ENV_VAR};
 pub use error::{Error, EtaStatus, Result};
@@ -66,8 +75,8 @@ pub use fingerprints::{
     STRIDE_MULTIPLE,
 };
 pub use layout::{Lane, LaneType, Layout, EMPTY_DISTANCE, EMPTY_INDEX, MAX_BITS, MAX_HISTORY_LEN};
-pub use simhash::{projection_from_seed, SimHasher};
-pub use topk::{distances_batch, distances_shared, topk_batch, topk_shared, TopK};
+pub use search::{distances_batch, distances_shared, topk_batch, topk_shared, TopK};
+pub use simhash::{projection_from_seed, Bf16, Element, SimHasher, F16};
 
 /// The crate version, as in `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -359,6 +359,6 @@ fn empty_shapes_are_valid() {
     assert_eq!(idx, vec![EMPTY_INDEX; 3]);
     assert_eq!(dist, vec![EMPTY_DISTANCE; 3]);
     let hasher = SimHasher::from_seed(3, 9, 1).unwrap();
-    assert!(hasher.encode(&[]).unwrap().is_empty());
-    assert!(hasher.encode_history(&[]).unwrap().is_empty());
+    assert!(hasher.encode::<f32>(&[]).unwrap().is_empty());
+    assert!(hasher.encode_history::<f32>(&[]).unwrap().is_empty());
 }

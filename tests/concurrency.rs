@@ -118,11 +118,13 @@ fn exercise(f: &Fixture) {
     let e = Engine::current();
     for t in [2, 3] {
         let (mut pi, mut pd) = (vec![1u32; b * k], vec![1u16; b * k]);
-        e.topk_shared_par(t, q.view(), f.h.view(), k, &mut pi, &mut pd)
+        e.parallel(t)
+            .topk_shared(q.view(), f.h.view(), k, &mut pi, &mut pd)
             .unwrap();
         assert_eq!((&pi, &pd), (&f.want_shared.0, &f.want_shared.1), "t={t}");
         let mut pf = vec![1u32; b];
-        e.topk_batch_par(t, q.view(), f.batch.view(), k, &mut pi, &mut pd, &mut pf)
+        e.parallel(t)
+            .topk_batch(q.view(), f.batch.view(), k, &mut pi, &mut pd, &mut pf)
             .unwrap();
         assert_eq!(
             (&pi, &pd, &pf),

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use eta_hamming::{Engine, Isa, Lane, LaneType, SimHasher};
+use eta_hamming::{Bf16, Engine, Isa, Lane, LaneType, SimHasher, F16};
 use rand::RngExt;
 
 fn engines() -> Vec<Engine> {
@@ -299,13 +299,14 @@ fn check_half(hasher: &SimHasher, emb: &[u16], f16: bool, engines: &[Engine], wh
         let want_h = e.encode_history(hasher, &wide).unwrap();
         let (got, got_h) = if f16 {
             (
-                e.encode_f16(hasher, emb).unwrap(),
-                e.encode_history_f16(hasher, emb).unwrap(),
+                e.encode(hasher, F16::from_bits_slice(emb)).unwrap(),
+                e.encode_history(hasher, F16::from_bits_slice(emb)).unwrap(),
             )
         } else {
             (
-                e.encode_bf16(hasher, emb).unwrap(),
-                e.encode_history_bf16(hasher, emb).unwrap(),
+                e.encode(hasher, Bf16::from_bits_slice(emb)).unwrap(),
+                e.encode_history(hasher, Bf16::from_bits_slice(emb))
+                    .unwrap(),
             )
         };
         assert_eq!(
@@ -394,13 +395,13 @@ fn half_precision_into_variants_match() {
         for f16 in [false, true] {
             let (q, h) = if f16 {
                 (
-                    e.encode_f16(&hasher, &emb),
-                    e.encode_history_f16(&hasher, &emb),
+                    e.encode(&hasher, F16::from_bits_slice(&emb)),
+                    e.encode_history(&hasher, F16::from_bits_slice(&emb)),
                 )
             } else {
                 (
-                    e.encode_bf16(&hasher, &emb),
-                    e.encode_history_bf16(&hasher, &emb),
+                    e.encode(&hasher, Bf16::from_bits_slice(&emb)),
+                    e.encode_history(&hasher, Bf16::from_bits_slice(&emb)),
                 )
             };
             let (q, h) = (q.unwrap(), h.unwrap());
@@ -408,12 +409,14 @@ fn half_precision_into_variants_match() {
             let stride = n + 5;
             let mut hi = vec![0u64; stride];
             if f16 {
-                e.encode_f16_into(&hasher, &emb, n, &mut qi).unwrap();
-                e.encode_history_f16_into(&hasher, &emb, n, &mut hi, stride)
+                e.encode_into(&hasher, F16::from_bits_slice(&emb), n, &mut qi)
+                    .unwrap();
+                e.encode_history_into(&hasher, F16::from_bits_slice(&emb), n, &mut hi, stride)
                     .unwrap();
             } else {
-                e.encode_bf16_into(&hasher, &emb, n, &mut qi).unwrap();
-                e.encode_history_bf16_into(&hasher, &emb, n, &mut hi, stride)
+                e.encode_into(&hasher, Bf16::from_bits_slice(&emb), n, &mut qi)
+                    .unwrap();
+                e.encode_history_into(&hasher, Bf16::from_bits_slice(&emb), n, &mut hi, stride)
                     .unwrap();
             }
             for i in 0..n {
@@ -423,9 +426,11 @@ fn half_precision_into_variants_match() {
             }
             // Too short, or not a whole number of rows: an error, nothing written.
             let mut short = vec![7u64; n - 1];
-            assert!(e.encode_f16_into(&hasher, &emb, n, &mut short).is_err());
+            assert!(e
+                .encode_into(&hasher, F16::from_bits_slice(&emb), n, &mut short)
+                .is_err());
             assert!(short.iter().all(|&x| x == 7));
-            assert!(e.encode_bf16(&hasher, &emb[1..]).is_err());
+            assert!(e.encode(&hasher, Bf16::from_bits_slice(&emb[1..])).is_err());
         }
     }
 }

@@ -36,7 +36,8 @@ fn shared_splits_match_one_thread() {
         for threads in [0usize, 2, 3, 4, 7] {
             let (mut it, mut dt) = (vec![1u32; b * k], vec![1u16; b * k]);
             let ft = engine
-                .topk_shared_par(threads, q.view(), h.view(), k, &mut it, &mut dt)
+                .parallel(threads)
+                .topk_shared(q.view(), h.view(), k, &mut it, &mut dt)
                 .unwrap();
             assert_eq!(
                 (ft, &it, &dt),
@@ -69,7 +70,8 @@ fn batch_splits_match_one_thread() {
     for threads in [0usize, 2, 3, 5, 64] {
         let (mut it, mut dt, mut ft) = (vec![1u32; b * k], vec![1u16; b * k], vec![1u32; b]);
         engine
-            .topk_batch_par(threads, q.view(), hb.view(), k, &mut it, &mut dt, &mut ft)
+            .parallel(threads)
+            .topk_batch(q.view(), hb.view(), k, &mut it, &mut dt, &mut ft)
             .unwrap();
         assert_eq!((&it, &dt, &ft), (&i1, &d1, &f1), "threads={threads}");
     }
@@ -150,7 +152,7 @@ fn batch_of(table: &Fingerprints, lens: &[usize]) -> HistoryBatch {
     HistoryBatch::gather(table.view(), &refs).unwrap()
 }
 
-/// `topk_shared_par` at every thread count against `topk_shared` (outputs pre-filled with
+/// `parallel(t).topk_shared` at every thread count against `topk_shared` (outputs pre-filled with
 /// garbage, so an unwritten slot shows).
 fn check_shared(engine: &Engine, q: &Fingerprints, h: &History, k: usize, what: &str) {
     let b = q.len();
@@ -161,13 +163,14 @@ fn check_shared(engine: &Engine, q: &Fingerprints, h: &History, k: usize, what: 
     for t in thread_counts() {
         let (mut it, mut dt) = (vec![1u32; b * k], vec![1u16; b * k]);
         let ft = engine
-            .topk_shared_par(t, q.view(), h.view(), k, &mut it, &mut dt)
+            .parallel(t)
+            .topk_shared(q.view(), h.view(), k, &mut it, &mut dt)
             .unwrap();
         assert_eq!((ft, &it, &dt), (f1, &i1, &d1), "{what} threads={t}");
     }
 }
 
-/// `topk_batch_par` at every thread count against `topk_batch`.
+/// `parallel(t).topk_batch` at every thread count against `topk_batch`.
 fn check_batch(engine: &Engine, q: &Fingerprints, hb: &HistoryBatch, k: usize, what: &str) {
     let b = q.len();
     let (mut i1, mut d1, mut f1) = (vec![7u32; b * k], vec![7u16; b * k], vec![7u32; b]);
@@ -177,7 +180,8 @@ fn check_batch(engine: &Engine, q: &Fingerprints, hb: &HistoryBatch, k: usize, w
     for t in thread_counts() {
         let (mut it, mut dt, mut ft) = (vec![1u32; b * k], vec![1u16; b * k], vec![1u32; b]);
         engine
-            .topk_batch_par(t, q.view(), hb.view(), k, &mut it, &mut dt, &mut ft)
+            .parallel(t)
+            .topk_batch(q.view(), hb.view(), k, &mut it, &mut dt, &mut ft)
             .unwrap();
         assert_eq!((&it, &dt, &ft), (&i1, &d1, &f1), "{what} threads={t}");
     }
@@ -313,7 +317,8 @@ fn many_callers_share_the_pool() {
                     let (q, k) = &shapes[(caller + round) % shapes.len()];
                     let (mut i, mut d) = (vec![1u32; q.len() * k], vec![1u16; q.len() * k]);
                     engine
-                        .topk_shared_par(t, q.view(), h.view(), *k, &mut i, &mut d)
+                        .parallel(t)
+                        .topk_shared(q.view(), h.view(), *k, &mut i, &mut d)
                         .unwrap();
                     let w = &want[(caller + round) % shapes.len()];
                     assert_eq!(
@@ -324,15 +329,8 @@ fn many_callers_share_the_pool() {
                     let b = qb.len();
                     let mut got = (vec![1u32; b * kb], vec![1u16; b * kb], vec![1u32; b]);
                     engine
-                        .topk_batch_par(
-                            t,
-                            qb.view(),
-                            hb.view(),
-                            kb,
-                            &mut got.0,
-                            &mut got.1,
-                            &mut got.2,
-                        )
+                        .parallel(t)
+                        .topk_batch(qb.view(), hb.view(), kb, &mut got.0, &mut got.1, &mut got.2)
                         .unwrap();
                     assert_eq!(&got, want_b, "batch caller {caller} round {round} t={t}");
                 }

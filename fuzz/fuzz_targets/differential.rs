@@ -15,7 +15,7 @@ mod common;
 
 use common::*;
 use eta_hamming::{
-    Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, Layout, SimHasher,
+    Bf16, Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, Layout, SimHasher, F16,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -205,10 +205,14 @@ fn encodes(s: &mut Src) {
     let run = |e: &Engine| {
         let q = e.encode(&hasher, &emb).unwrap();
         let h = e.encode_history(&hasher, &emb).unwrap();
-        let qb = e.encode_bf16(&hasher, &half).unwrap();
-        let qf = e.encode_f16(&hasher, &half).unwrap();
-        let hb = e.encode_history_bf16(&hasher, &half).unwrap();
-        let hf = e.encode_history_f16(&hasher, &half).unwrap();
+        let qb = e.encode(&hasher, Bf16::from_bits_slice(&half)).unwrap();
+        let qf = e.encode(&hasher, F16::from_bits_slice(&half)).unwrap();
+        let hb = e
+            .encode_history(&hasher, Bf16::from_bits_slice(&half))
+            .unwrap();
+        let hf = e
+            .encode_history(&hasher, F16::from_bits_slice(&half))
+            .unwrap();
         // Caller buffers of exactly the needed length, with a caller stride.
         let into = match layout.lane_type() {
             eta_hamming::LaneType::U8 => into::<u8>(e, &hasher, &emb, n, stride),
@@ -299,9 +303,9 @@ fn into<T: Lane>(
 ) -> (Vec<u8>, Vec<u8>) {
     let lanes = hasher.layout().lanes();
     let mut q = vec![T::from_u64(0x5A); n * lanes];
-    e.encode_into::<T>(hasher, emb, n, &mut q).unwrap();
+    e.encode_into::<_, T>(hasher, emb, n, &mut q).unwrap();
     let mut h = vec![T::from_u64(0x5A); history_span(lanes, n, stride).unwrap()];
-    e.encode_history_into::<T>(hasher, emb, n, &mut h, stride)
+    e.encode_history_into::<_, T>(hasher, emb, n, &mut h, stride)
         .unwrap();
     // Padding items between n and the stride are not written (an empty history has none).
     for w in 0..if n == 0 { 0 } else { lanes - 1 } {

@@ -15,9 +15,9 @@ mod common;
 
 use common::*;
 use eta_hamming::{
-    history_from_fingerprints_into, history_gather_into, padded_stride, Engine, Error, EtaStatus,
-    Fingerprints, FingerprintsRef, History, HistoryBatch, HistoryBatchRef, HistoryRef, Isa, Lane,
-    LaneType, Layout, SimHasher, TopK,
+    history_from_fingerprints_into, history_gather_into, padded_stride, Bf16, Engine, Error,
+    EtaStatus, Fingerprints, FingerprintsRef, History, HistoryBatch, HistoryBatchRef, HistoryRef,
+    Isa, Lane, LaneType, Layout, SimHasher, TopK, F16,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -500,8 +500,16 @@ fn hashers(s: &mut Src) {
     check("encode", hasher.encode(&emb), &emb);
     let wb: Vec<f32> = half.iter().map(|&h| bf16_to_f32(h)).collect();
     let wf: Vec<f32> = half.iter().map(|&h| f16_to_f32(h)).collect();
-    check("encode_bf16", hasher.encode_bf16(&half), &wb);
-    check("encode_f16", hasher.encode_f16(&half), &wf);
+    check(
+        "encode_bf16",
+        hasher.encode(Bf16::from_bits_slice(&half)),
+        &wb,
+    );
+    check(
+        "encode_f16",
+        hasher.encode(F16::from_bits_slice(&half)),
+        &wf,
+    );
     match hasher.encode_history(&emb) {
         Ok(h) => {
             assert!(whole);
@@ -513,8 +521,8 @@ fn hashers(s: &mut Src) {
         Err(e) => assert!(!whole && matches!(e, Error::BufferTooShort { .. })),
     }
     for r in [
-        hasher.encode_history_bf16(&half),
-        hasher.encode_history_f16(&half),
+        hasher.encode_history(Bf16::from_bits_slice(&half)),
+        hasher.encode_history(F16::from_bits_slice(&half)),
     ] {
         assert_eq!(r.is_ok(), whole);
     }
@@ -560,9 +568,9 @@ fn encode_into<T: Lane>(
     let mut out = vec![canary; out_len];
     let q_ok = right_type && emb_ok && n.checked_mul(lanes).is_some_and(|x| x <= out_len);
     let r = match s.range(0, 2) {
-        0 => hasher.encode_into::<T>(emb, n, &mut out),
-        1 => hasher.encode_bf16_into::<T>(half, n, &mut out),
-        _ => hasher.encode_f16_into::<T>(half, n, &mut out),
+        0 => hasher.encode_into::<_, T>(emb, n, &mut out),
+        1 => hasher.encode_into::<_, T>(Bf16::from_bits_slice(half), n, &mut out),
+        _ => hasher.encode_into::<_, T>(F16::from_bits_slice(half), n, &mut out),
     };
     match r {
         Ok(()) => {
@@ -582,9 +590,9 @@ fn encode_into<T: Lane>(
         && stride >= n
         && history_span(lanes, n, stride).is_some_and(|x| x <= out_len);
     let r = match s.range(0, 2) {
-        0 => hasher.encode_history_into::<T>(emb, n, &mut out, stride),
-        1 => hasher.encode_history_bf16_into::<T>(half, n, &mut out, stride),
-        _ => hasher.encode_history_f16_into::<T>(half, n, &mut out, stride),
+        0 => hasher.encode_history_into::<_, T>(emb, n, &mut out, stride),
+        1 => hasher.encode_history_into::<_, T>(Bf16::from_bits_slice(half), n, &mut out, stride),
+        _ => hasher.encode_history_into::<_, T>(F16::from_bits_slice(half), n, &mut out, stride),
     };
     match r {
         Ok(()) => {

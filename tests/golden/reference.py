@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent reimplementation of eta-hamming's frozen seeded projection and SimHash, from the
-specification in src/simhash.rs alone, with exact rational arithmetic (no numpy, no FMA unit).
+specification in src/simhash/seed.rs alone, with exact rational arithmetic (no numpy, no FMA unit).
 
 It printed the golden vectors frozen in tests/golden.rs; it is kept so that anyone can check
 them, or port the generator to another language. Run: python3 tests/golden/reference.py

@@ -1,4 +1,7 @@
-//! Scans: the `K` nearest history items of every query, or every distance.
+//! The public scan API: the `K` nearest history items of every query ([`topk_shared`],
+//! [`topk_batch`], the owned [`TopK`]), or every distance ([`distances_shared`],
+//! [`distances_batch`]); the validation of every call and the empty-slot sentinels around the
+//! kernels (`crate::arch`), which only ever see validated shapes.
 //!
 //! Result order is the contract's: the `K` smallest `(distance, index)` pairs in lexicographic
 //! order, so equal distances go to the smaller index; indices are positions in the history.
@@ -11,22 +14,15 @@
 use crate::arch::{Batch, SelectKernels, Shared};
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
-use crate::fingerprints::{with_lane_type, FingerprintsRef, HistoryBatchRef, HistoryRef};
-use crate::layout::{mul, Layout, EMPTY_DISTANCE, EMPTY_INDEX};
+use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
+use crate::layout::{mul, with_lane_type, Layout, EMPTY_DISTANCE, EMPTY_INDEX};
+use crate::shape::{check_k, check_len, owned_slots};
 
 fn same_bits(a: Layout, b: Layout) -> Result<()> {
     if a == b {
         Ok(())
     } else {
         Err(Error::InvalidBits { m: b.bits() })
-    }
-}
-
-fn check_out(what: &'static str, needed: usize, got: usize) -> Result<()> {
-    if got < needed {
-        Err(Error::BufferTooShort { what, needed, got })
-    } else {
-        Ok(())
     }
 }
 
@@ -88,13 +84,11 @@ pub(crate) fn check_topk_shared(
     idx: &[u32],
     dist: &[u16],
 ) -> Result<usize> {
-    if k == 0 {
-        return Err(Error::InvalidK);
-    }
+    check_k(k)?;
     same_bits(queries.layout(), history.layout())?;
     let needed = mul(queries.len(), k)?;
-    check_out("indices", needed, idx.len())?;
-    check_out("distances", needed, dist.len())?;
+    check_len("indices", needed, idx.len())?;
+    check_len("distances", needed, dist.len())?;
     Ok(needed)
 }
 
@@ -107,15 +101,13 @@ pub(crate) fn check_topk_batch(
     dist: &[u16],
     filled: &[u32],
 ) -> Result<usize> {
-    if k == 0 {
-        return Err(Error::InvalidK);
-    }
+    check_k(k)?;
     same_bits(queries.layout(), histories.layout())?;
     check_batch_count(queries, histories)?;
     let needed = mul(queries.len(), k)?;
-    check_out("indices", needed, idx.len())?;
-    check_out("distances", needed, dist.len())?;
-    check_out("filled", queries.len(), filled.len())?;
+    check_len("indices", needed, idx.len())?;
+    check_len("distances", needed, dist.len())?;
+    check_len("filled", queries.len(), filled.len())?;
     Ok(needed)
 }
 
@@ -181,7 +173,7 @@ impl Engine {
         out: &mut [u16],
     ) -> Result<()> {
         same_bits(queries.layout(), history.layout())?;
-        check_out("distances", mul(queries.len(), history.len())?, out.len())?;
+        check_len("distances", mul(queries.len(), history.len())?, out.len())?;
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = shared_args::<T>(queries, history);
@@ -203,7 +195,7 @@ impl Engine {
         same_bits(queries.layout(), histories.layout())?;
         check_batch_count(queries, histories)?;
         let cap = histories.capacity();
-        check_out("distances", mul(queries.len(), cap)?, out.len())?;
+        check_len("distances", mul(queries.len(), cap)?, out.len())?;
         let kernels = self.kernels();
         with_lane_type!(queries.layout(), T => {
             let args = batch_args::<T>(queries, histories);
@@ -259,16 +251,6 @@ pub fn distances_batch(
     Engine::current().distances_batch(queries, histories, out)
 }
 
-/// `B * k` output slots, as many as one allocation of `u32` may hold, else
-/// `Error::SizeOverflow` (not a panic).
-fn slots(b: usize, k: usize) -> Result<usize> {
-    let n = mul(b, k)?;
-    if n > isize::MAX as usize / core::mem::size_of::<u32>() {
-        return Err(Error::SizeOverflow);
-    }
-    Ok(n)
-}
-
 /// An owned top-K result: `B` rows of `k` slots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopK {
@@ -281,7 +263,7 @@ pub struct TopK {
 impl TopK {
     /// [`topk_shared`] into freshly allocated buffers.
     pub fn shared(queries: FingerprintsRef<'_>, history: HistoryRef<'_>, k: usize) -> Result<TopK> {
-        let n = slots(queries.len(), k)?;
+        let n = owned_slots(queries.len(), k)?;
         let (mut idx, mut dist) = (vec![0; n], vec![0; n]);
         let f = Engine::current().topk_shared(queries, history, k, &mut idx, &mut dist)?;
         Ok(TopK {
@@ -298,7 +280,7 @@ impl TopK {
         histories: HistoryBatchRef<'_>,
         k: usize,
     ) -> Result<TopK> {
-        let n = slots(queries.len(), k)?;
+        let n = owned_slots(queries.len(), k)?;
         let (mut idx, mut dist, mut filled) = (vec![0; n], vec![0; n], vec![0; queries.len()]);
         Engine::current().topk_batch(queries, histories, k, &mut idx, &mut dist, &mut filled)?;
         Ok(TopK {

@@ -1,4 +1,6 @@
-//! One call spread over several threads, with the same results as one thread.
+//! One call spread over several threads, with the same results as one thread: [`Parallel`]
+//! (made by [`Engine::parallel`]), and how it cuts a call into parts for the pool
+//! (`workers::pool`).
 //!
 //! Strategy:
 //! - **Many queries** (`B >= threads`): the queries are cut into `threads` contiguous ranges and
@@ -23,41 +25,26 @@
 //! inside another call's part (on a worker) works the same way. A panic in a part is caught and
 //! returned as [`Error::Internal`], and the pool goes on working.
 //!
-//! Cost (measured on a 2-vCPU Zen 5 VM, README "Multi-core"): cutting a call in two parts costs
-//! about 0.5 µs more than one part while a worker is awake (workers spin for 100 µs after their
-//! last part, then block), and about 2 µs of waking when none is. `threads = 0` means every core
-//! but at most one thread per [`MIN_WORK_PER_THREAD`] comparisons (more while the pool sleeps),
-//! so small calls stay on the caller's thread; an explicit count is honoured up to 1024 parts
-//! (more parts than the pool has threads simply wait their turn).
+//! `threads = 0` means every core but at most one thread per [`MIN_WORK_PER_THREAD`]
+//! comparisons (more while the pool sleeps), so small calls stay on the caller's thread; an
+//! explicit count is honoured up to 1024 parts (more parts than the pool has threads simply wait
+//! their turn). What a split costs, as measured, and why these thresholds:
+//! `docs/design/workers.md`.
 
+use super::pool;
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
 use crate::layout::{EMPTY_DISTANCE, EMPTY_INDEX};
-use crate::pool;
-use crate::topk::{check_topk_batch, check_topk_shared};
+use crate::search::{check_topk_batch, check_topk_shared};
 
 /// With `threads = 0`, each thread gets at least this many fingerprint comparisons while a pool
 /// worker is awake (it finished a part within the last 100 µs), and 64 times as many (2^21,
 /// about 200 µs of scan) while every worker is asleep. A call's work counts `B * (L + 1024)`
 /// comparisons for a shared history and the sum of `lens[q] + 1024` for per-query histories (the
-/// 1024: each query's top-K set-up and sort, about 80 ns, as long as 1024 comparisons at
-/// m = 64).
-///
-/// Measured on a 2-vCPU Zen 5 VM (README, "Multi-core"), AVX-512, m = 64, K = 32:
-/// - With a worker awake, a call cut in two parts costs about 0.5 µs more than one part. One
-///   query over `L = 32768` items (2^14 comparisons per thread; 2.9 µs on one thread) ran
-///   0.7–1.3x as fast on two threads over repeated runs, over `L = 65536` (2^15 per thread;
-///   8.5 µs) about twice as fast (1.3–2.2x), and 256 queries over 64 items each
-///   (`B * (L + 1024)` = 2^18) 1.8–2.0x as fast.
-/// - With every worker asleep, waking one costs the caller about 2 µs and the worker starts
-///   about 20 µs later; on that VM the scheduler often ran it on the caller's own CPU, so calls
-///   spaced 1 ms apart ran 0.5–1.0x as fast on two threads below 20 µs of work and 0.9–1.0x
-///   from there up to 500 µs. Hence the factor 64: small calls never pay for a wake-up, and a
-///   large call wakes the workers for the calls that follow it closely.
-///
-/// `cargo run --release --example split_cost -- [GAP_US]` measures all of this on the machine
-/// at hand.
+/// 1024: each query's top-K set-up and sort). The measurements behind both figures are in
+/// `docs/design/workers.md`; `cargo run --release --example split_cost -- [GAP_US]` measures
+/// them on the machine at hand.
 pub const MIN_WORK_PER_THREAD: usize = 1 << 15;
 
 /// `threads = 0` while every pool worker is asleep asks this many times
@@ -124,12 +111,30 @@ fn part(n: usize, parts: usize, i: usize) -> (usize, usize) {
     (start, n * (i + 1) / parts - start)
 }
 
+/// An [`Engine`] whose scans are spread over up to `threads` threads (0: all available), made
+/// by [`Engine::parallel`]. Same results, same errors, whatever the thread count.
+#[derive(Clone, Copy, Debug)]
+pub struct Parallel {
+    engine: Engine,
+    threads: usize,
+}
+
 impl Engine {
-    /// [`Engine::topk_shared`] on up to `threads` threads (0: all available). Same result, same
-    /// errors, whatever the thread count.
-    pub fn topk_shared_par(
+    /// This engine's scans on up to `threads` threads (0: all available; see the module docs):
+    /// `engine.parallel(threads).topk_shared(...)`.
+    pub fn parallel(self, threads: usize) -> Parallel {
+        Parallel {
+            engine: self,
+            threads,
+        }
+    }
+}
+
+impl Parallel {
+    /// [`Engine::topk_shared`] on up to `threads` threads. Same result, same errors, whatever
+    /// the thread count.
+    pub fn topk_shared(
         &self,
-        threads: usize,
         queries: FingerprintsRef<'_>,
         history: HistoryRef<'_>,
         k: usize,
@@ -137,13 +142,13 @@ impl Engine {
         dist: &mut [u16],
     ) -> Result<usize> {
         let (b, l) = (queries.len(), history.len());
-        let t = thread_count(threads, b.saturating_mul(l.saturating_add(QUERY_COST)));
+        let t = thread_count(self.threads, b.saturating_mul(l.saturating_add(QUERY_COST)));
         // Few queries and more items than queries: cut the history; else cut the queries.
         // A part gets at least one query or one item.
         let by_history = b < t && l > b;
         let parts = if by_history { t.min(l) } else { t.min(b) };
         if parts <= 1 {
-            return self.topk_shared(queries, history, k, idx, dist);
+            return self.engine.topk_shared(queries, history, k, idx, dist);
         }
         // Validate everything once, up front, so that no part can fail after another wrote.
         let needed = check_topk_shared(queries, history, k, idx, dist)?;
@@ -153,17 +158,17 @@ impl Engine {
         } else {
             let ranges: Vec<(usize, usize)> = (0..parts).map(|i| part(b, parts, i)).collect();
             split_queries(&ranges, k, idx, dist, None, |range, ri, rd, _| {
-                self.topk_shared(queries.slice(range.0, range.1), history, k, ri, rd)
+                (self.engine)
+                    .topk_shared(queries.slice(range.0, range.1), history, k, ri, rd)
                     .map(|_| ())
             })?;
         }
         Ok(k.min(l))
     }
 
-    /// [`Engine::topk_batch`] on up to `threads` threads (0: all available), split by queries.
-    pub fn topk_batch_par(
+    /// [`Engine::topk_batch`] on up to `threads` threads, split by queries.
+    pub fn topk_batch(
         &self,
-        threads: usize,
         queries: FingerprintsRef<'_>,
         histories: HistoryBatchRef<'_>,
         k: usize,
@@ -176,9 +181,11 @@ impl Engine {
         let lens = histories.lens();
         let cost = |q: usize| lens.get(q).map_or(0, |&n| n as usize) + QUERY_COST;
         let work = (0..b).map(cost).fold(0usize, usize::saturating_add);
-        let t = thread_count(threads, work).min(b);
+        let t = thread_count(self.threads, work).min(b);
         if t <= 1 {
-            return self.topk_batch(queries, histories, k, idx, dist, filled);
+            return self
+                .engine
+                .topk_batch(queries, histories, k, idx, dist, filled);
         }
         let needed = check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
@@ -191,7 +198,7 @@ impl Engine {
             Some(&mut filled[..b]),
             |range, ri, rd, f| {
                 let f = f.ok_or(Error::Internal)?;
-                self.topk_batch(
+                self.engine.topk_batch(
                     queries.slice(range.0, range.1),
                     histories.slice(range.0, range.1),
                     k,
@@ -217,7 +224,7 @@ impl Engine {
         let ranges: Vec<(usize, usize)> = (0..t).map(|i| part(l, t, i)).collect();
         let partials = pool::map(ranges, |(start, len)| {
             let (mut pi, mut pd) = (vec![0u32; b * k], vec![0u16; b * k]);
-            self.topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
+            (self.engine).topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
             Ok((start, pi, pd))
         })?
         .into_iter()
@@ -334,7 +341,7 @@ mod tests {
         assert_eq!(r, vec![(0, 4), (4, 2)]);
     }
 
-    /// `_par` calls made from inside pool parts, most of them running on pool workers while
+    /// Parallel calls made from inside pool parts, most of them running on pool workers while
     /// their callers wait: the nested calls split again and must finish with one thread's
     /// results.
     #[test]
@@ -370,7 +377,8 @@ mod tests {
                 let q = &qs[(part + t) % qs.len()];
                 let (mut i, mut d) = (vec![1u32; q.len() * k], vec![1u16; q.len() * k]);
                 engine
-                    .topk_shared_par(t, q.view(), h.view(), k, &mut i, &mut d)
+                    .parallel(t)
+                    .topk_shared(q.view(), h.view(), k, &mut i, &mut d)
                     .unwrap();
                 assert_eq!(
                     (&i, &d),
@@ -381,15 +389,8 @@ mod tests {
                 );
                 let mut got = (vec![1u32; 12 * kb], vec![1u16; 12 * kb], vec![1u32; 12]);
                 engine
-                    .topk_batch_par(
-                        t,
-                        qb.view(),
-                        hb.view(),
-                        kb,
-                        &mut got.0,
-                        &mut got.1,
-                        &mut got.2,
-                    )
+                    .parallel(t)
+                    .topk_batch(qb.view(), hb.view(), kb, &mut got.0, &mut got.1, &mut got.2)
                     .unwrap();
                 assert_eq!(got, want_b);
             }

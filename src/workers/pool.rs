@@ -1,10 +1,12 @@
-//! The process-wide worker pool behind [`crate::parallel`].
+//! The process-wide worker pool behind [`crate::parallel`]: one queue of [`Job`]s, the
+//! workers that claim their parts, and [`run`] / [`map`], which every split call goes through.
+//! Measurements behind the spin times: `docs/design/workers.md`.
 //!
 //! - Started lazily, on the first call that splits work, with
 //!   `std::thread::available_parallelism() - 1` workers (the calling thread always does a share
-//!   itself). Workers live for the rest of the process, so their thread-local scratch pools (see
-//!   `arch::topk::Pooled`) stay warm between calls.
-//! - A call submits one [`Batch`] of `parts` numbered parts to a FIFO queue and wakes at most
+//!   itself). Workers live for the rest of the process, so the kernels' thread-local scratch
+//!   buffers stay warm between calls.
+//! - A call submits one [`Job`] of `parts` numbered parts to a FIFO queue and wakes at most
 //!   `parts - 1` sleeping workers. Parts are claimed one at a time with an atomic counter, by the
 //!   workers and by the caller alike, so the caller never depends on a worker to start a part: if
 //!   every worker is busy (other callers, or fewer workers than parts) the caller runs all the
@@ -15,17 +17,16 @@
 //!   [`Error::Internal`]; the worker goes on serving, so the pool stays usable.
 //! - No deadlock, whatever calls what: a thread only ever waits for parts that another thread has
 //!   already claimed and is running, and it claims nothing while it waits. A part can itself split
-//!   work (a nested call, even on a worker): it becomes the caller of a newer batch. Following
-//!   "waits for" from thread to thread always leads to strictly newer batches, so it cannot loop.
+//!   work (a nested call, even on a worker): it becomes the caller of a newer job. Following
+//!   "waits for" from thread to thread always leads to strictly newer jobs, so it cannot loop.
 //! - Idle workers spin for [`WORKER_SPIN`] looking for work, then block on a condition variable;
 //!   a caller waiting for its last parts spins for [`CALLER_SPIN`], then blocks. Both spins yield
 //!   the CPU every few checks: the scheduler often runs a woken thread on its waker's CPU, and a
-//!   pure spin there would hold up the very thread it waits for (measured: a 100 µs spin added
-//!   100 µs to every call after a pause).
+//!   pure spin there would hold up the very thread it waits for.
 //! - [`awake`] tells `threads = 0` whether a worker could start at once (see
 //!   `parallel::MIN_WORK_PER_THREAD`).
 //!
-//! `fork()` while a worker holds the queue lock (microseconds, while taking a batch) would leave
+//! `fork()` while a worker holds the queue lock (microseconds, while taking a job) would leave
 //! the child's queue locked; a library whose code is unmapped (`dlclose`) under live workers
 //! would crash them. Neither is supported, as for any library with threads.
 
@@ -39,19 +40,16 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// How long an idle worker looks for new work before it blocks. On the 2-vCPU VM measured
-/// (README, "Multi-core"), calls made back to back on two threads ran 1.5x as fast as on one
-/// (one query over 131072 items) and 1.9x (256 per-query histories of 64 items) with this spin;
-/// without it (the worker blocking between calls and starting late) 0.6x and 0.8–0.9x.
+/// How long an idle worker looks for new work before it blocks (why this long:
+/// `docs/design/workers.md`).
 pub(crate) const WORKER_SPIN: Duration = Duration::from_micros(100);
 
 /// How long a caller that has run out of parts to claim spins for the last ones before it
-/// blocks: those usually end within microseconds of its own, and blocking then being woken cost
-/// about 2 µs more in the same measurement.
+/// blocks: those usually end within microseconds of its own (see `docs/design/workers.md`).
 pub(crate) const CALLER_SPIN: Duration = Duration::from_micros(50);
 
 /// One call's work: `parts` calls of the caller's closure, `call(data, 0..parts)`.
-struct Batch {
+struct Job {
     /// The caller's closure (`*const F`), its type and lifetime erased; see [`run`].
     data: *const (),
     /// `call_erased::<F>`.
@@ -71,12 +69,12 @@ struct Batch {
 }
 
 // SAFETY: every field but `data` is `Send + Sync`. `data` is only dereferenced through `call`,
-// as a shared `&F` where `F: Sync` (checked in `run`, the only place a `Batch` is made), so using
+// as a shared `&F` where `F: Sync` (checked in `run`, the only place a `Job` is made), so using
 // it from any thread, and from several at once, is what `F: Sync` allows; `run` keeps the
 // pointee alive for as long as anyone may dereference it.
-unsafe impl Send for Batch {}
+unsafe impl Send for Job {}
 // SAFETY: as for `Send`.
-unsafe impl Sync for Batch {}
+unsafe impl Sync for Job {}
 
 /// # Safety
 /// `data` is a valid `*const F`, for the whole call.
@@ -86,12 +84,12 @@ unsafe fn call_erased<F: Fn(usize) + Sync>(data: *const (), part: usize) {
     f(part);
 }
 
-/// The queue of batches with parts left to claim, shared by all workers and callers.
-struct Shared {
+/// The queue of jobs with parts left to claim, shared by all workers and callers.
+struct PoolState {
     queue: Mutex<Queue>,
-    /// Signalled when a batch is queued.
+    /// Signalled when a job is queued.
     wake: Condvar,
-    /// `queue.batches.len()`, readable without the lock by spinning workers.
+    /// `queue.jobs.len()`, readable without the lock by spinning workers.
     queued: AtomicUsize,
     /// Workers blocked on `wake`. Changed only under the `queue` lock (so a caller holding it
     /// reads the exact count), read without it as a hint by [`awake`].
@@ -101,13 +99,13 @@ struct Shared {
 }
 
 struct Queue {
-    /// FIFO; a batch whose parts are all claimed is removed by the next worker that meets it.
-    batches: VecDeque<Arc<Batch>>,
+    /// FIFO; a job whose parts are all claimed is removed by the next worker that meets it.
+    jobs: VecDeque<Arc<Job>>,
 }
 
-static SHARED: Shared = Shared {
+static POOL: PoolState = PoolState {
     queue: Mutex::new(Queue {
-        batches: VecDeque::new(),
+        jobs: VecDeque::new(),
     }),
     wake: Condvar::new(),
     queued: AtomicUsize::new(0),
@@ -130,14 +128,14 @@ static START: Mutex<()> = Mutex::new(());
 ///
 /// std's `Mutex` and `Condvar` synchronise inside std's own code, which ThreadSanitizer cannot
 /// see unless std itself is rebuilt instrumented (`.ci/tsan.supp`). So each critical section
-/// also starts with an acquire and ends with a release read-modify-write of [`Shared::sync`]:
+/// also starts with an acquire and ends with a release read-modify-write of [`PoolState::sync`]:
 /// critical sections being serialised by the mutex, each start reads the previous end, which
 /// repeats the mutex's happens-before edges where the sanitizer sees them, and everything handed
-/// over through the queue (the batches, and the caller data they point to) stays checked. Two
+/// over through the queue (the jobs, and the caller data they point to) stays checked. Two
 /// uncontended atomic operations per lock.
 struct Locked(Option<MutexGuard<'static, Queue>>);
 
-impl Shared {
+impl PoolState {
     /// The queue. No code panics while holding the lock, so poisoning cannot happen; it is
     /// ignored all the same rather than turned into a panic.
     fn lock(&'static self) -> Locked {
@@ -146,7 +144,7 @@ impl Shared {
         Locked(Some(g))
     }
 
-    /// Blocks on [`Shared::wake`], releasing the lock meanwhile.
+    /// Blocks on [`PoolState::wake`], releasing the lock meanwhile.
     fn wait(&'static self, mut q: Locked) -> Locked {
         match q.0.take() {
             Some(g) => {
@@ -165,31 +163,31 @@ impl Drop for Locked {
     fn drop(&mut self) {
         if self.0.is_some() {
             // Before the guard (a field) unlocks.
-            SHARED.sync.fetch_add(1, Ordering::Release);
+            POOL.sync.fetch_add(1, Ordering::Release);
         }
     }
 }
 
 impl Locked {
-    /// The oldest batch with parts left to claim; batches found with none left are removed.
-    fn oldest_open(&mut self) -> Option<Arc<Batch>> {
+    /// The oldest job with parts left to claim; jobs found with none left are removed.
+    fn oldest_open(&mut self) -> Option<Arc<Job>> {
         let q = self.0.as_mut()?;
-        while let Some(b) = q.batches.front() {
+        while let Some(b) = q.jobs.front() {
             if b.next.load(Ordering::Relaxed) < b.parts {
                 return Some(b.clone());
             }
-            q.batches.pop_front();
-            SHARED.queued.store(q.batches.len(), Ordering::Relaxed);
+            q.jobs.pop_front();
+            POOL.queued.store(q.jobs.len(), Ordering::Relaxed);
         }
         None
     }
 
     /// Queues `b` (behind the others).
-    fn push(&mut self, b: Arc<Batch>) {
+    fn push(&mut self, b: Arc<Job>) {
         // Always `Some`; were it not, the caller would simply run every part itself.
         if let Some(q) = self.0.as_mut() {
-            q.batches.push_back(b);
-            SHARED.queued.store(q.batches.len(), Ordering::Relaxed);
+            q.jobs.push_back(b);
+            POOL.queued.store(q.jobs.len(), Ordering::Relaxed);
         }
     }
 }
@@ -238,45 +236,45 @@ pub(crate) fn workers() -> usize {
 /// read without synchronisation; `false` before the pool has started.
 pub(crate) fn awake() -> bool {
     let n = WORKERS.load(Ordering::Relaxed);
-    n != NOT_STARTED && n > SHARED.asleep.load(Ordering::Relaxed)
+    n != NOT_STARTED && n > POOL.asleep.load(Ordering::Relaxed)
 }
 
-/// A worker: takes batches from the queue and runs their parts, forever.
+/// A worker: takes jobs from the queue and runs their parts, forever.
 fn worker() {
     loop {
-        let batch = next_batch();
-        work(&batch, false);
+        let job = next_job();
+        work(&job, false);
     }
 }
 
-/// The oldest batch with parts left to claim: looks for one for [`WORKER_SPIN`] (from the call,
+/// The oldest job with parts left to claim: looks for one for [`WORKER_SPIN`] (from the call,
 /// or from the last wake-up), then blocks until woken.
-fn next_batch() -> Arc<Batch> {
+fn next_job() -> Arc<Job> {
     let mut start = Instant::now();
-    let mut q = SHARED.lock();
+    let mut q = POOL.lock();
     loop {
         if let Some(b) = q.oldest_open() {
             return b;
         }
         let left = WORKER_SPIN.saturating_sub(start.elapsed());
         if left.is_zero() {
-            SHARED.asleep.fetch_add(1, Ordering::Relaxed);
-            q = SHARED.wait(q);
-            SHARED.asleep.fetch_sub(1, Ordering::Relaxed);
+            POOL.asleep.fetch_add(1, Ordering::Relaxed);
+            q = POOL.wait(q);
+            POOL.asleep.fetch_sub(1, Ordering::Relaxed);
             start = Instant::now();
         } else {
-            // A batch whose parts were all claimed by others before this worker saw it is only
+            // A job whose parts were all claimed by others before this worker saw it is only
             // removed above: the spin goes on until its time is up.
             drop(q);
-            spin_until(left, || SHARED.queued.load(Ordering::Relaxed) != 0);
-            q = SHARED.lock();
+            spin_until(left, || POOL.queued.load(Ordering::Relaxed) != 0);
+            q = POOL.lock();
         }
     }
 }
 
 /// Claims and runs parts of `b` until none is left. Never panics: a part's panic is caught
 /// and recorded.
-fn work(b: &Batch, is_caller: bool) {
+fn work(b: &Job, is_caller: bool) {
     loop {
         let part = b.next.fetch_add(1, Ordering::Relaxed);
         if part >= b.parts {
@@ -320,9 +318,9 @@ fn spin_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// Makes the calling thread finish `batch` (claim what is left, then wait for the parts others
+/// Makes the calling thread finish `job` (claim what is left, then wait for the parts others
 /// run) when it is dropped, so that [`run`] cannot be left early, not even by unwinding.
-struct Finish<'a>(&'a Batch);
+struct Finish<'a>(&'a Job);
 
 impl Drop for Finish<'_> {
     fn drop(&mut self) {
@@ -352,16 +350,16 @@ pub(crate) fn run<F: Fn(usize) + Sync>(parts: usize, f: &F) -> Result<()> {
     } else {
         0
     };
-    let batch = Arc::new(Batch {
+    let job = Arc::new(Job {
         // SAFETY (of the lifetime erasure): `data` borrows `*f` for no lifetime the compiler
-        // knows, and the batch (a `'static` type, shared through an `Arc` that workers may keep
+        // knows, and the job (a `'static` type, shared through an `Arc` that workers may keep
         // after this call) can outlive the borrow. It is sound because `*f` is only ever
         // dereferenced by `work` for a part index it claimed below `parts`, and:
         // 1. each index below `parts` is claimed once (`fetch_add`), and `done` counts a part
         //    only after its call returned or its panic was caught;
         // 2. this function does not return before `done == parts`: `Finish` waits for it when
         //    dropped, which also happens if anything here unwinds (nothing should), and the
-        //    thread that finishes last touches only the batch's counters, `lock` and `finished`
+        //    thread that finishes last touches only the job's counters, `lock` and `finished`
         //    after counting, which the `Arc` keeps alive;
         // 3. after that every claim yields an index `>= parts`, so the pointer, dangling from
         //    then on, is never read again.
@@ -375,20 +373,20 @@ pub(crate) fn run<F: Fn(usize) + Sync>(parts: usize, f: &F) -> Result<()> {
         lock: Mutex::new(()),
         finished: Condvar::new(),
     });
-    let finish = Finish(&batch);
+    let finish = Finish(&job);
     if helpers > 0 {
         let sleeping = {
-            let mut q = SHARED.lock();
-            q.push(batch.clone());
-            SHARED.asleep.load(Ordering::Relaxed)
+            let mut q = POOL.lock();
+            q.push(job.clone());
+            POOL.asleep.load(Ordering::Relaxed)
         };
-        // Spinning workers find the batch themselves; wake sleeping ones for the rest.
+        // Spinning workers find the job themselves; wake sleeping ones for the rest.
         for _ in 0..helpers.min(sleeping) {
-            SHARED.wake.notify_one();
+            POOL.wake.notify_one();
         }
     }
     drop(finish);
-    if batch.panicked.load(Ordering::Relaxed) {
+    if job.panicked.load(Ordering::Relaxed) {
         Err(Error::Internal)
     } else {
         Ok(())

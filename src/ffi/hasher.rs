@@ -1,0 +1,369 @@
+//! The hasher (an opaque `eta_hasher`: made, queried, freed) and the encoders, one per element
+//! type (`float`, bfloat16 and binary16 bit patterns) and layout (query or history).
+
+use core::ffi::c_void;
+use core::mem;
+
+use super::span::{input, lanes_span, output, run, span, Entry, Span, Spans};
+use super::{guard, status};
+use crate::error::{Error, EtaStatus, Result};
+use crate::layout::{mul, Lane};
+use crate::shape::{check_hasher_shape, fingerprint_lanes, history_lanes};
+use crate::simhash::{Bf16, Element, SimHasher, F16};
+
+/// A SimHash encoder (opaque). Made by `eta_hasher_new_seeded` or
+/// `eta_hasher_new_from_projection`, released by `eta_hasher_free`. Immutable: one hasher may
+/// be used from many threads at once.
+pub struct EtaHasher {
+    inner: SimHasher,
+}
+
+fn publish(out: *mut *mut EtaHasher, hasher: SimHasher) {
+    let boxed = Box::into_raw(Box::new(EtaHasher { inner: hasher }));
+    // SAFETY: `out` was checked non-null by the caller of `publish` and points to writable
+    // storage for one pointer by the C caller's contract.
+    unsafe { out.write(boxed) };
+}
+
+/// # Safety
+/// `h` is NULL or a live hasher.
+unsafe fn hasher_ref<'a>(h: *const EtaHasher) -> Result<&'a SimHasher> {
+    // SAFETY: NULL or live by the caller's contract.
+    unsafe { h.as_ref() }
+        .map(|h| &h.inner)
+        .ok_or(Error::NullPointer { what: "hasher" })
+}
+
+/// Makes a hasher for `d`-dimensional embeddings and `m`-bit fingerprints with the frozen
+/// projection of `seed` (the generator is specified in the crate docs and never changes), and
+/// stores it in `*out`. Errors: `out` NULL, `d` 0, `m` outside `1..=4096`, `d * m` overflowing.
+///
+/// # Safety
+/// `out` is NULL or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn eta_hasher_new_seeded(
+    d: usize,
+    m: usize,
+    seed: u64,
+    out: *mut *mut EtaHasher,
+) -> EtaStatus {
+    status(|| {
+        if out.is_null() {
+            return Err(Error::NullPointer { what: "out" });
+        }
+        check_hasher_shape(d, m)?;
+        // The projection the hasher allocates: `d * m` floats must also fit `PTRDIFF_MAX` bytes
+        // (as every caller buffer must), or the allocation would panic ("capacity overflow")
+        // and the caller would see ETA_STATUS_INTERNAL instead of ETA_STATUS_SIZE_OVERFLOW.
+        let bytes = mul(mul(d, m)?, mem::size_of::<f32>())?;
+        if bytes > isize::MAX as usize {
+            return Err(Error::SizeOverflow);
+        }
+        publish(out, SimHasher::from_seed(d, m, seed)?);
+        Ok(())
+    })
+}
+
+/// Makes a hasher with the caller's projection `proj` (`d x m` floats, row-major: the layout of
+/// `torch.randn(d, m)`), copied; stores it in `*out`. Errors: NULL pointers, `d` 0, `m` outside
+/// `1..=4096`, overflow, a NaN or infinity in `proj` (`ETA_STATUS_NON_FINITE_PROJECTION`).
+///
+/// # Safety
+/// `proj` is valid for reading `d * m` floats; `out` is NULL or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn eta_hasher_new_from_projection(
+    proj: *const f32,
+    d: usize,
+    m: usize,
+    out: *mut *mut EtaHasher,
+) -> EtaStatus {
+    status(|| {
+        check_hasher_shape(d, m)?;
+        if out.is_null() {
+            return Err(Error::NullPointer { what: "out" });
+        }
+        let s = span("proj", proj, mul(d, m)?)?;
+        // SAFETY: checked by `span`; readable by the caller's contract.
+        let p = unsafe { input(s, proj) };
+        publish(out, SimHasher::from_projection(d, m, p)?);
+        Ok(())
+    })
+}
+
+/// Releases a hasher. NULL is a no-op.
+///
+/// # Safety
+/// `hasher` is NULL or a pointer from `eta_hasher_new_*` not yet freed; no call may use it after.
+#[no_mangle]
+pub unsafe extern "C" fn eta_hasher_free(hasher: *mut EtaHasher) {
+    guard((), || {
+        if !hasher.is_null() {
+            // SAFETY: made by `Box::into_raw` in `publish`, freed once by the caller's contract.
+            drop(unsafe { Box::from_raw(hasher) });
+        }
+    })
+}
+
+/// The embedding dimension `d` of a hasher; 0 for NULL.
+///
+/// # Safety
+/// `hasher` is NULL or a live hasher.
+#[no_mangle]
+pub unsafe extern "C" fn eta_hasher_dim(hasher: *const EtaHasher) -> usize {
+    guard(0, || {
+        // SAFETY: forwarded contract.
+        unsafe { hasher_ref(hasher) }.map_or(0, SimHasher::dim)
+    })
+}
+
+/// The fingerprint width `m` of a hasher; 0 for NULL.
+///
+/// # Safety
+/// `hasher` is NULL or a live hasher.
+#[no_mangle]
+pub unsafe extern "C" fn eta_hasher_bits(hasher: *const EtaHasher) -> usize {
+    guard(0, || {
+        // SAFETY: forwarded contract.
+        unsafe { hasher_ref(hasher) }.map_or(0, SimHasher::bits)
+    })
+}
+
+/// Copies the hasher's projection (`d x m` floats, row-major) into `out`.
+///
+/// # Safety
+/// `hasher` is NULL or live; `out` is valid for writing `d * m` floats.
+#[no_mangle]
+pub unsafe extern "C" fn eta_hasher_projection(
+    hasher: *const EtaHasher,
+    out: *mut f32,
+) -> EtaStatus {
+    status(|| {
+        // SAFETY: forwarded contract.
+        let h = unsafe { hasher_ref(hasher)? };
+        let p = h.projection();
+        let s = span("out", out, p.len())?;
+        super::span::no_overlap(&[s], &[Span::of_slice("hasher", p)])?;
+        // SAFETY: checked by `span` and `no_overlap`; writable by the caller's contract.
+        unsafe { output(s, out) }.copy_from_slice(p);
+        Ok(())
+    })
+}
+
+/// The arguments of every encoder: `n` embeddings of element type `E` at `emb`, written to `out`
+/// in query layout (`stride` `None`) or as a history at `stride`.
+struct Encode<E> {
+    hasher: *const EtaHasher,
+    emb: *const E,
+    n: usize,
+    out: *mut c_void,
+    stride: Option<usize>,
+}
+
+impl<E: Element> Entry for Encode<E> {
+    unsafe fn spans(&self) -> Result<Spans> {
+        // SAFETY: forwarded contract.
+        let h = unsafe { hasher_ref(self.hasher)? };
+        let layout = h.layout();
+        let emb = span("emb", self.emb, mul(self.n, h.dim())?)?;
+        let out_lanes = match self.stride {
+            None => fingerprint_lanes(layout, self.n)?,
+            Some(stride) => history_lanes(layout.lanes(), self.n, stride)?,
+        };
+        let out = lanes_span("out", layout, self.out, out_lanes)?;
+        Ok(Spans {
+            layout,
+            inputs: [emb, Span::NONE, Span::NONE],
+            outputs: [out, Span::NONE, Span::NONE],
+        })
+    }
+
+    unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
+        let ([emb, ..], [out, ..]) = (spans.inputs, spans.outputs);
+        // SAFETY: `spans` checked these pointers for these shapes, disjoint; the hasher is live
+        // by the caller's contract.
+        let (h, emb, out) = unsafe {
+            (
+                hasher_ref(self.hasher)?,
+                input(emb, self.emb),
+                output(out, self.out.cast::<T>()),
+            )
+        };
+        match self.stride {
+            None => h.encode_into::<E, T>(emb, self.n, out),
+            Some(stride) => h.encode_history_into::<E, T>(emb, self.n, out, stride),
+        }
+    }
+}
+
+/// Hashes `n` embeddings (`emb`, `n x d` floats, row-major) into `n` fingerprints laid one after
+/// another in `out` (`n x lanes` lanes of the lane type for the hasher's `m`).
+///
+/// # Safety
+/// `hasher` is NULL or live; `emb` is readable for `n * d` floats; `out` is writable for
+/// `n * lanes` lanes and aligned to the lane type.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode(
+    hasher: *const EtaHasher,
+    emb: *const f32,
+    n: usize,
+    out: *mut c_void,
+) -> EtaStatus {
+    let stride = None;
+    // SAFETY: forwarded contract.
+    unsafe {
+        run(Encode {
+            hasher,
+            emb,
+            n,
+            out,
+            stride,
+        })
+    }
+}
+
+/// Hashes `n` embeddings into a history at `out`: lane `w` of item `i` at
+/// `out[w * stride + i]` (`stride >= n`); positions between `n` and `stride` are not written.
+///
+/// # Safety
+/// `hasher` is NULL or live; `emb` is readable for `n * d` floats; `out` is writable for
+/// `(lanes - 1) * stride + n` lanes and aligned to the lane type.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_history(
+    hasher: *const EtaHasher,
+    emb: *const f32,
+    n: usize,
+    out: *mut c_void,
+    stride: usize,
+) -> EtaStatus {
+    let stride = Some(stride);
+    // SAFETY: forwarded contract.
+    unsafe {
+        run(Encode {
+            hasher,
+            emb,
+            n,
+            out,
+            stride,
+        })
+    }
+}
+
+/// `eta_encode` for bfloat16 embeddings (`n x d` `uint16_t` bit patterns), widened exactly to
+/// float (the pattern shifted left by 16): the fingerprints equal `eta_encode`'s on the widened
+/// values.
+///
+/// # Safety
+/// As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_bf16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut c_void,
+) -> EtaStatus {
+    let (stride, emb) = (None, emb.cast::<Bf16>());
+    // SAFETY: forwarded contract (`Bf16` is `repr(transparent)` over `u16`).
+    unsafe {
+        run(Encode {
+            hasher,
+            emb,
+            n,
+            out,
+            stride,
+        })
+    }
+}
+
+/// `eta_encode` for IEEE half-precision embeddings (`n x d` `uint16_t` bit patterns), widened
+/// exactly to float (subnormals, infinities and NaNs included): the fingerprints equal
+/// `eta_encode`'s on the widened values.
+///
+/// # Safety
+/// As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_f16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut c_void,
+) -> EtaStatus {
+    let (stride, emb) = (None, emb.cast::<F16>());
+    // SAFETY: forwarded contract (`F16` is `repr(transparent)` over `u16`).
+    unsafe {
+        run(Encode {
+            hasher,
+            emb,
+            n,
+            out,
+            stride,
+        })
+    }
+}
+
+/// `eta_encode_history` for bfloat16 embeddings (see `eta_encode_bf16`).
+///
+/// # Safety
+/// As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_history_bf16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut c_void,
+    stride: usize,
+) -> EtaStatus {
+    let (stride, emb) = (Some(stride), emb.cast::<Bf16>());
+    // SAFETY: forwarded contract (`Bf16` is `repr(transparent)` over `u16`).
+    unsafe {
+        run(Encode {
+            hasher,
+            emb,
+            n,
+            out,
+            stride,
+        })
+    }
+}
+
+/// `eta_encode_history` for IEEE half-precision embeddings (see `eta_encode_f16`).
+///
+/// # Safety
+/// As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
+#[no_mangle]
+pub unsafe extern "C" fn eta_encode_history_f16(
+    hasher: *const EtaHasher,
+    emb: *const u16,
+    n: usize,
+    out: *mut c_void,
+    stride: usize,
+) -> EtaStatus {
+    let (stride, emb) = (Some(stride), emb.cast::<F16>());
+    // SAFETY: forwarded contract (`F16` is `repr(transparent)` over `u16`).
+    unsafe {
+        run(Encode {
+            hasher,
+            emb,
+            n,
+            out,
+            stride,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seeded_projection_too_large_to_allocate_is_a_size_overflow() {
+        // `d * m` fits `usize`, but `d * m` floats overflow it or exceed `isize::MAX` bytes:
+        // the allocation used to panic, reported as ETA_STATUS_INTERNAL.
+        for d in [usize::MAX / 4 + 1, isize::MAX as usize / 4 + 1] {
+            let mut out = core::ptr::null_mut();
+            // SAFETY: `out` is valid for writing one pointer.
+            let status = unsafe { eta_hasher_new_seeded(d, 1, 7, &mut out) };
+            assert_eq!(status, EtaStatus::SizeOverflow, "d = {d}");
+            assert!(out.is_null());
+        }
+    }
+}
