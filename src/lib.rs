@@ -52,6 +52,7 @@ pub mod ffi;
 mod fingerprints;
 #[doc(hidden)]
 pub mod fpenv;
+mod isa;
 mod layout;
 pub mod parallel;
 mod pool;

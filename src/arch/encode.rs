@@ -300,3 +300,24 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
         }
     }
 }
+
+/// Checks `S::widen` against the portable widening on every 16-bit pattern and on short
+/// lengths (tails); callers check the CPU features first.
+#[cfg(test)]
+pub(crate) fn check_widen<S: Simd>() {
+    let all: Vec<u16> = (0..=u16::MAX).collect();
+    for len in [all.len(), 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33] {
+        let src = &all[all.len() - len..];
+        for (rows, conv) in [
+            (Rows::F16(src), f16_to_f32 as fn(u16) -> f32),
+            (Rows::Bf16(src), bf16_to_f32),
+        ] {
+            let mut dst = vec![0.0f32; len];
+            // SAFETY: the callers check the CPU features first.
+            unsafe { S::widen(rows, &mut dst) };
+            for (h, o) in src.iter().zip(&dst) {
+                assert_eq!(o.to_bits(), conv(*h).to_bits(), "{h:#06x}");
+            }
+        }
+    }
+}
