@@ -1,6 +1,7 @@
 //! SimHash encoding shared by every instruction set: the kernel's inputs ([`Projection`],
 //! [`Rows`]), the exact half-precision widenings, and the generic outer-product micro-kernel
-//! that each SIMD module instantiates with its own vector type ([`Simd`]).
+//! that each SIMD module instantiates with its own vector type ([`Simd`]). The tile shapes per
+//! instruction set: `docs/design/encode.md`.
 //!
 //! # Strategy
 //! The contract fixes, for every output bit `j`, one chain `s = fma(e[k], P[k][j], s)` over
@@ -144,16 +145,34 @@ pub(crate) unsafe trait Simd {
     /// The vector.
     type V: Copy;
     /// All lanes `+0.0`.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set.
     unsafe fn zero() -> Self::V;
     /// `LANES` floats from `p` (any alignment).
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set. `LANES` floats readable at `p`.
     unsafe fn load(p: *const f32) -> Self::V;
     /// `*p` in every lane.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set. `p` readable.
     unsafe fn splat(p: *const f32) -> Self::V;
     /// `a * b + c`, rounded once, in every lane.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set.
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// Bit `l` set exactly when lane `l` is `> 0.0` (false for NaN); bits `>= LANES` zero.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set.
     unsafe fn positive_bits(v: Self::V) -> u64;
     /// Exact widening of `src` into `dst` (same length), as [`widen_scalar`].
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set. `src.len() == dst.len()`.
     unsafe fn widen(src: Rows<'_>, dst: &mut [f32]);
 }
 

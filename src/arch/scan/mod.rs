@@ -77,6 +77,8 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize>(
     unsafe { by_lane_count!(V::Lane, a.lanes, topk_shared_w::<V, QB>(a, k, idx, dist)) }
 }
 
+/// # Safety
+/// As [`topk_shared`], with `W` the lane count or 0.
 #[inline(always)]
 unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     a: &SharedScan<'_, V::Lane>,
@@ -186,6 +188,8 @@ pub(crate) unsafe fn topk_batch<V: Vector>(
     unsafe { by_lane_count!(V::Lane, a.lanes, topk_batch_w::<V>(a, k, idx, dist)) }
 }
 
+/// # Safety
+/// As [`topk_batch`], with `W` the lane count or 0.
 #[inline(always)]
 unsafe fn topk_batch_w<V: Vector, const W: usize>(
     a: &BatchScan<'_, V::Lane>,
@@ -270,6 +274,8 @@ pub(crate) unsafe fn dist_shared<V: Vector, const QB: usize>(
     unsafe { by_lane_count!(V::Lane, a.lanes, dist_shared_w::<V, QB>(a, out)) }
 }
 
+/// # Safety
+/// As [`dist_shared`], with `W` the lane count or 0.
 #[inline(always)]
 unsafe fn dist_shared_w<V: Vector, const QB: usize, const W: usize>(
     a: &SharedScan<'_, V::Lane>,
@@ -310,6 +316,8 @@ pub(crate) unsafe fn dist_batch<V: Vector>(a: &BatchScan<'_, V::Lane>, out: &mut
     unsafe { by_lane_count!(V::Lane, a.lanes, dist_batch_w::<V>(a, out)) }
 }
 
+/// # Safety
+/// As [`dist_batch`], with `W` the lane count or 0.
 #[inline(always)]
 unsafe fn dist_batch_w<V: Vector, const W: usize>(a: &BatchScan<'_, V::Lane>, out: &mut [u16]) {
     let lanes = a.lanes;

@@ -149,10 +149,10 @@ pub(crate) fn sort_keys<O: ScanOps>(
 }
 
 /// Stable counting sort of the `n` keys `(distance << 16) | index` at `keys` (in index order,
-/// every distance `<= max_dist`, indices below `2^16`) into `idx`/`dist`, by `(distance, index)`,
-/// through the histogram `cnt[..=max_dist]` (overwritten). Each key costs a read-modify-write of its
-/// distance's count, a chain through memory when distances repeat (a few cycles per key): the
-/// two-pass path ranks up to [`RANK_SORT_MAX`] keys instead.
+/// every distance `<= max_dist`, indices below `2^16`) into `idx`/`dist`, by
+/// `(distance, index)`, through the histogram `cnt[..=max_dist]` (overwritten). Each key costs a
+/// read-modify-write of its distance's count, a chain through memory when distances repeat (a
+/// few cycles per key): the two-pass path ranks up to [`RANK_SORT_MAX`] keys instead.
 pub(crate) fn counting_sort_keys(
     keys: &[i32],
     max_dist: usize,

@@ -1,6 +1,6 @@
 //! The top-K state of the streaming path ([`Topk`], one per query, and the [`Scratch`] its
-//! buffers come from): the bounded top-K every SIMD kernel feeds: an exact running threshold, a candidate buffer in
-//! index order, and a counting sort at the end. No comparison sort anywhere.
+//! buffers come from): the bounded top-K every SIMD kernel feeds: an exact running threshold, a
+//! candidate buffer in index order, and a counting sort at the end. No comparison sort anywhere.
 //!
 //! Distances take only `maxd + 1` values (`maxd = lanes * lane_bits <= 4096`), and a history is
 //! scanned in increasing index order, so the contract's key order `(distance, index)` needs no

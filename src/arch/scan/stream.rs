@@ -37,6 +37,9 @@ fn offer(top: &mut Topk<'_>, d: &[u16; MAX_VECTOR_ITEMS], base: usize, mask: u64
 }
 
 /// Handles the survivors of one step for `QB` queries (`masks[j]` of `d[j]`).
+///
+/// # Safety
+/// The instruction set of `V` is available; every set bit `j` of `masks[q]` is below `V::N`.
 #[inline(always)]
 unsafe fn offer_all<V: Vector, const QB: usize>(
     tops: &mut [Topk<'_>; QB],

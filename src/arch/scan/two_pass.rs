@@ -1,4 +1,4 @@
-//! The two-pass path for short histories (`k <= len <=` [`PREFIX_ITEMS`](super::stream::PREFIX_ITEMS), at most four tiles of
+//! The two-pass path for short histories (`k <= len <= PREFIX_ITEMS`, at most four tiles of
 //! bytes; every per-query history of that size): all distances of a query block into a buffer
 //! ([`fill_rows`]), then per query the exact `K`-th distance ([`kth_smallest`], started from the
 //! previous query's) and exactly `K` items straight from the buffer into the output

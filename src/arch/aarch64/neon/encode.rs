@@ -85,7 +85,7 @@ unsafe impl Simd for Neon {
     }
 }
 
-target! {
+target_features! {
 /// The NEON encoder (see the module docs).
 ///
 /// # Safety

@@ -4,7 +4,7 @@
 use crate::arch::Kernels;
 use crate::isa::Isa;
 
-feature_set!($ target = is_aarch64_feature_detected ["neon"]);
+feature_set!($ target_features = is_aarch64_feature_detected ["neon"]);
 
 mod encode;
 mod scan;

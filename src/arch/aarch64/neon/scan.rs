@@ -43,6 +43,9 @@ macro_rules! each4 {
 }
 
 /// Per-byte popcount of `a ^ b`.
+///
+/// # Safety
+/// NEON is available.
 #[inline(always)]
 unsafe fn xor_cnt(a: uint8x16_t, b: uint8x16_t) -> uint8x16_t {
     // SAFETY: NEON is available (the Vector contract).
@@ -50,6 +53,9 @@ unsafe fn xor_cnt(a: uint8x16_t, b: uint8x16_t) -> uint8x16_t {
 }
 
 /// Whether any of the four compare results has a set lane.
+///
+/// # Safety
+/// NEON is available.
 #[inline(always)]
 unsafe fn any(c: [uint8x16_t; 4]) -> bool {
     // SAFETY: NEON is available.
@@ -305,7 +311,7 @@ q4_vector!(
 });
 
 // Query blocks of 4 (32 `q` registers; each vector takes 4).
-scan_kernels!(target, u64s, V64, 4);
-scan_kernels!(target, u32s, V32, 4);
-scan_kernels!(target, u16s, V16, 4);
-scan_kernels!(target, u8s, V8, 4);
+scan_kernels!(target_features, u64s, V64, 4);
+scan_kernels!(target_features, u32s, V32, 4);
+scan_kernels!(target_features, u16s, V16, 4);
+scan_kernels!(target_features, u8s, V8, 4);

@@ -76,7 +76,7 @@ unsafe impl Simd for Avx2 {
     }
 }
 
-target! {
+target_features! {
 /// The AVX2 + FMA encoder (see the module docs).
 ///
 /// # Safety

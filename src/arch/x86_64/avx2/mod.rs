@@ -5,7 +5,7 @@
 use crate::arch::Kernels;
 use crate::isa::Isa;
 
-feature_set!($ target = is_x86_feature_detected ["avx2", "fma", "popcnt", "f16c"]);
+feature_set!($ target_features = is_x86_feature_detected ["avx2", "fma", "popcnt", "f16c"]);
 
 mod encode;
 mod scan;

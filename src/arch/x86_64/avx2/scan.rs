@@ -14,6 +14,9 @@ use super::Avx2;
 use crate::arch::scan::{scan_kernels, ScanOps, Vector};
 
 /// Byte popcount by nibble lookup.
+///
+/// # Safety
+/// AVX2 is available.
 #[inline(always)]
 unsafe fn popcnt_bytes(v: __m256i) -> __m256i {
     // SAFETY: AVX2 is available (the Vector contract).
@@ -30,6 +33,9 @@ unsafe fn popcnt_bytes(v: __m256i) -> __m256i {
 }
 
 /// `d <= t` per unsigned 16-bit lane (all ones or zero).
+///
+/// # Safety
+/// AVX2 is available.
 #[inline(always)]
 unsafe fn le_u16(d: __m256i, t: __m256i) -> __m256i {
     // SAFETY: AVX2 available.
@@ -37,6 +43,9 @@ unsafe fn le_u16(d: __m256i, t: __m256i) -> __m256i {
 }
 
 /// The `d <= t` bits of the 32 distances at `d`, in order.
+///
+/// # Safety
+/// `d..d + 32` readable; AVX2 is available.
 #[inline(always)]
 unsafe fn le_mask32(d: *const u16, t: __m256i) -> u32 {
     // SAFETY: the caller guarantees 32 readable distances; AVX2 available.
@@ -158,6 +167,10 @@ ymm2_vector!(
 });
 
 impl V64 {
+    /// Byte counts to `u64` lane counts.
+    ///
+    /// # Safety
+    /// AVX2 is available.
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         // SAFETY: AVX2 available.
@@ -204,6 +217,10 @@ ymm2_vector!(
 });
 
 impl V32 {
+    /// Byte counts to `u32` lane counts.
+    ///
+    /// # Safety
+    /// AVX2 is available.
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         // SAFETY: AVX2 available.
@@ -255,6 +272,10 @@ ymm2_vector!(
 });
 
 impl V16 {
+    /// Byte counts to `u16` lane counts.
+    ///
+    /// # Safety
+    /// AVX2 is available.
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         // SAFETY: AVX2 available.
@@ -308,6 +329,10 @@ ymm2_vector!(
 });
 
 impl V8 {
+    /// Byte counts are the `u8` lane counts.
+    ///
+    /// # Safety
+    /// None (kept `unsafe` like its siblings).
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         c
@@ -315,7 +340,7 @@ impl V8 {
 }
 
 // Query blocks of 4: 16 ymm registers hold 4 distance pairs, 4 threshold pairs and the history.
-scan_kernels!(target, u64s, V64, 4);
-scan_kernels!(target, u32s, V32, 4);
-scan_kernels!(target, u16s, V16, 4);
-scan_kernels!(target, u8s, V8, 4);
+scan_kernels!(target_features, u64s, V64, 4);
+scan_kernels!(target_features, u32s, V32, 4);
+scan_kernels!(target_features, u16s, V16, 4);
+scan_kernels!(target_features, u8s, V8, 4);

@@ -73,7 +73,7 @@ unsafe impl Simd for Avx512 {
     }
 }
 
-target! {
+target_features! {
 /// The AVX-512 encoder (see the module docs).
 ///
 /// # Safety

@@ -9,7 +9,7 @@
 use crate::arch::Kernels;
 use crate::isa::Isa;
 
-feature_set!($ target = is_x86_feature_detected [
+feature_set!($ target_features = is_x86_feature_detected [
     "avx512f",
     "avx512bw",
     "avx512vl",

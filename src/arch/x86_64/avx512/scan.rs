@@ -341,7 +341,7 @@ zmm_vector!(
 });
 
 // Query blocks: 8 queries per history vector (8 distance + 8 threshold registers, of 32).
-scan_kernels!(target, u64s, V64, 8);
-scan_kernels!(target, u32s, V32, 8);
-scan_kernels!(target, u16s, V16, 8);
-scan_kernels!(target, u8s, V8, 8);
+scan_kernels!(target_features, u64s, V64, 8);
+scan_kernels!(target_features, u32s, V32, 8);
+scan_kernels!(target_features, u16s, V16, 8);
+scan_kernels!(target_features, u8s, V8, 8);

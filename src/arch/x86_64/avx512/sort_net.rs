@@ -6,6 +6,9 @@ use core::arch::x86_64::*;
 
 /// Lane `i` takes the larger of itself and lane `i ^ J` where `takemax` has bit `i`, else
 /// the smaller: one compare-exchange step of a sorting network on 16 `i32` lanes.
+///
+/// # Safety
+/// The AVX-512 table's features are available.
 #[inline(always)]
 unsafe fn exchange<const J: i32>(v: __m512i, takemax: u16) -> __m512i {
     // SAFETY: AVX-512 F available (the caller).
@@ -32,6 +35,9 @@ const fn bitonic_mask(k: usize, j: usize) -> u16 {
 }
 
 /// Bitonic sort of 16 `i32` lanes into ascending order: 10 steps of [`exchange`].
+///
+/// # Safety
+/// The AVX-512 table's features are available.
 #[inline(always)]
 unsafe fn sort16(v: __m512i) -> __m512i {
     // SAFETY: AVX-512 F available (the caller).
@@ -47,6 +53,9 @@ unsafe fn sort16(v: __m512i) -> __m512i {
 }
 
 /// The last 4 steps of a bitonic sort: a bitonic sequence of 16 lanes into ascending order.
+///
+/// # Safety
+/// The AVX-512 table's features are available.
 #[inline(always)]
 unsafe fn merge16(v: __m512i) -> __m512i {
     // SAFETY: AVX-512 F available (the caller).
@@ -62,6 +71,9 @@ unsafe fn merge16(v: __m512i) -> __m512i {
 /// power of two: each register by [`sort16`], then runs of registers merged pairwise (the
 /// second run reversed, compare-exchanges between registers `h, h / 2, ..., 1` apart, then
 /// [`merge16`] within each register). All loops have constant bounds and unroll.
+///
+/// # Safety
+/// The AVX-512 table's features are available.
 #[inline(always)]
 unsafe fn sort_regs<const R: usize>(v: &mut [__m512i; R]) {
     // SAFETY: AVX-512 F available (the caller).
@@ -113,7 +125,7 @@ pub(crate) const SORT_NET_MAX: usize = 128;
 /// `keys..keys + n` readable; `idx`/`dist` writable for `n`; AVX-512 F/BW available.
 #[inline(always)]
 pub(crate) unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
-    target! {
+    target_features! {
         /// Out of line for 4 and 8 registers (those unrolled networks, inlined into the query
         /// loop of the two-pass path, slow down its common `K <= 32` case: docs/design/scan.md).
         ///
@@ -130,6 +142,8 @@ pub(crate) unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *
             unsafe { run::<R>(keys, n, idx, dist) }
         }
     }
+    /// # Safety
+    /// As [`sort_net`], with `n <= 16 R`.
     #[inline(always)]
     unsafe fn run<const R: usize>(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
         // SAFETY: for the whole body, guaranteed by the caller (`n <= 16 R`); the masked
@@ -166,7 +180,7 @@ pub(crate) unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *
 mod tests {
     use super::*;
 
-    target! {
+    target_features! {
     /// # Safety
     /// A CPU with the AVX-512 table's features.
     unsafe fn sort_checked(keys: &[i32], n: usize) -> (Vec<u32>, Vec<u16>) {
