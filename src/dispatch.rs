@@ -10,57 +10,27 @@
 //! Thread safety: every function here may be called from any thread at any time. Forcing is
 //! process-wide: a call already running keeps the kernel table it started with; calls that start
 //! after [`Isa::force`] returns use the forced one. Results never depend on the instruction set.
+//!
+//! [`Isa`] itself is defined in a module below this one and the kernels (`src/isa.rs`), and is
+//! re-exported here; this module adds its detection and forcing methods. What each instruction
+//! set requires of the CPU is written once, in its directory under `src/arch`, and its `detect`
+//! is derived from that list.
 
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::arch::{self, Kernels};
 use crate::error::{Error, Result};
+pub use crate::isa::Isa;
 
 /// The environment variable that forces an instruction set at first use.
 pub const ISA_ENV_VAR: &str = "ETA_HAMMING_ISA";
 
-/// An instruction set the kernels are written for.
-///
-/// `Avx512` means AVX-512 F, BW, VL and VPOPCNTDQ (Ice Lake and later, Zen 4 and later); an
-/// AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means AVX2 and FMA together; a CPU
-/// with AVX2 but no FMA runs scalar. `Neon` is aarch64's Advanced SIMD.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Isa {
-    /// Portable Rust, any CPU: the reference every other kernel is tested against.
-    Scalar = 0,
-    /// x86-64 AVX2 + FMA.
-    Avx2 = 1,
-    /// x86-64 AVX-512 F/BW/VL/VPOPCNTDQ.
-    Avx512 = 2,
-    /// aarch64 NEON.
-    Neon = 3,
-}
-
 impl Isa {
-    /// Every instruction set, slowest first.
-    pub(crate) const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
-
-    /// The lower-case name used by `ETA_HAMMING_ISA`, reports and `eta_isa_name()`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Isa::Scalar => "scalar",
-            Isa::Avx2 => "avx2",
-            Isa::Avx512 => "avx512",
-            Isa::Neon => "neon",
-        }
-    }
-
-    /// The instruction set with this name (case-insensitive), or `Error::UnknownIsa`.
-    pub fn from_name(name: &str) -> Result<Isa> {
-        Isa::ALL
-            .into_iter()
-            .find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
-            .ok_or(Error::UnknownIsa)
-    }
-
-    /// Whether this CPU has the instruction set and this build has kernels for it.
+    /// Whether this CPU has the instruction set and this build has kernels for it. Exactly
+    /// what each table requires: `Avx512`: AVX-512 F, BW, VL, VPOPCNTDQ and BITALG, with AVX2,
+    /// FMA and POPCNT (a CPU lacking one of them runs `Avx2`); `Avx2`: AVX2, FMA, POPCNT and F16C
+    /// (a CPU lacking one of them runs `Scalar`); `Neon`: NEON.
     pub fn is_available(self) -> bool {
         self.kernels().is_some()
     }
@@ -125,21 +95,13 @@ impl Isa {
         match self {
             Isa::Scalar => Some(&arch::scalar::KERNELS),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if arch::x86_64::has_avx2() => Some(&arch::x86_64::AVX2),
+            Isa::Avx2 if arch::x86_64::avx2::detect() => Some(&arch::x86_64::avx2::KERNELS),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if arch::x86_64::has_bitalg() => Some(&arch::x86_64::AVX512_BITALG),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if arch::x86_64::has_avx512() => Some(&arch::x86_64::AVX512),
+            Isa::Avx512 if arch::x86_64::avx512::detect() => Some(&arch::x86_64::avx512::KERNELS),
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon if arch::aarch64::has_neon() => Some(&arch::aarch64::NEON),
+            Isa::Neon if arch::aarch64::neon::detect() => Some(&arch::aarch64::neon::KERNELS),
             _ => None,
         }
-    }
-}
-
-impl core::fmt::Display for Isa {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
     }
 }
 

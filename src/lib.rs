@@ -59,6 +59,7 @@ pub mod ffi;
 mod fingerprints;
 #[doc(hidden)]
 pub mod fpenv;
+mod isa;
 mod layout;
 mod search;
 mod shape;

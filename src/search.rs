@@ -11,7 +11,7 @@
 //! Thread safety: all functions are re-entrant; they share nothing but the read-only kernel
 //! table, so any number of threads may scan at once.
 
-use crate::arch::{Batch, SelectKernels, Shared};
+use crate::arch::{BatchScan, SelectKernels, SharedScan};
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
@@ -39,8 +39,11 @@ fn fill_empty(
     }
 }
 
-fn shared_args<'a, T: SelectKernels>(q: FingerprintsRef<'a>, h: HistoryRef<'a>) -> Shared<'a, T> {
-    Shared {
+fn shared_args<'a, T: SelectKernels>(
+    q: FingerprintsRef<'a>,
+    h: HistoryRef<'a>,
+) -> SharedScan<'a, T> {
+    SharedScan {
         q: q.lanes::<T>(),
         nq: q.len(),
         lanes: q.layout().lanes(),
@@ -53,8 +56,8 @@ fn shared_args<'a, T: SelectKernels>(q: FingerprintsRef<'a>, h: HistoryRef<'a>) 
 fn batch_args<'a, T: SelectKernels>(
     q: FingerprintsRef<'a>,
     h: HistoryBatchRef<'a>,
-) -> Batch<'a, T> {
-    Batch {
+) -> BatchScan<'a, T> {
+    BatchScan {
         q: q.lanes::<T>(),
         nq: q.len(),
         lanes: q.layout().lanes(),

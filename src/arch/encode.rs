@@ -1,6 +1,7 @@
 //! SimHash encoding shared by every instruction set: the kernel's inputs ([`Projection`],
 //! [`Rows`]), the exact half-precision widenings, and the generic outer-product micro-kernel
-//! that each SIMD module instantiates with its own vector type ([`Simd`]).
+//! that each SIMD module instantiates with its own vector type ([`Simd`]). The tile shapes per
+//! instruction set: `docs/design/encode.md`.
 //!
 //! # Strategy
 //! The contract fixes, for every output bit `j`, one chain `s = fma(e[k], P[k][j], s)` over
@@ -144,16 +145,34 @@ pub(crate) unsafe trait Simd {
     /// The vector.
     type V: Copy;
     /// All lanes `+0.0`.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set.
     unsafe fn zero() -> Self::V;
     /// `LANES` floats from `p` (any alignment).
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set. `LANES` floats readable at `p`.
     unsafe fn load(p: *const f32) -> Self::V;
     /// `*p` in every lane.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set. `p` readable.
     unsafe fn splat(p: *const f32) -> Self::V;
     /// `a * b + c`, rounded once, in every lane.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set.
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// Bit `l` set exactly when lane `l` is `> 0.0` (false for NaN); bits `>= LANES` zero.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set.
     unsafe fn positive_bits(v: Self::V) -> u64;
     /// Exact widening of `src` into `dst` (same length), as [`widen_scalar`].
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set. `src.len() == dst.len()`.
     unsafe fn widen(src: Rows<'_>, dst: &mut [f32]);
 }
 
@@ -296,6 +315,27 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
                     bits |= S::positive_bits(acc[r][c]) << (c * S::LANES);
                 }
                 o[r * words + word] |= bits << shift;
+            }
+        }
+    }
+}
+
+/// Checks `S::widen` against the portable widening on every 16-bit pattern and on short
+/// lengths (tails); callers check the CPU features first.
+#[cfg(test)]
+pub(crate) fn check_widen<S: Simd>() {
+    let all: Vec<u16> = (0..=u16::MAX).collect();
+    for len in [all.len(), 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33] {
+        let src = &all[all.len() - len..];
+        for (rows, conv) in [
+            (Rows::F16(src), f16_to_f32 as fn(u16) -> f32),
+            (Rows::Bf16(src), bf16_to_f32),
+        ] {
+            let mut dst = vec![0.0f32; len];
+            // SAFETY: the callers check the CPU features first.
+            unsafe { S::widen(rows, &mut dst) };
+            for (h, o) in src.iter().zip(&dst) {
+                assert_eq!(o.to_bits(), conv(*h).to_bits(), "{h:#06x}");
             }
         }
     }

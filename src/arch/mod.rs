@@ -1,4 +1,4 @@
-//! Kernels, one module per instruction set, all behind one table of function pointers.
+//! Kernels, one directory per instruction set, all behind one table of function pointers.
 //!
 //! Every kernel receives arguments the public API has already validated (shapes, lengths,
 //! overflow, alignment), so kernels check nothing and never fail. A kernel table is a
@@ -6,23 +6,56 @@
 //!
 //! What every kernel must do, whatever its strategy, is what [`scalar`] does: the scalar module
 //! is the oracle every other kernel is tested against (`tests/kernels.rs` forces each one).
+//!
+//! Layout: [`scan`] holds the scan algorithms, written once over a vector trait; [`encode`] the
+//! SimHash tile, written once over an `f32` vector trait; [`scratch`] the per-thread scratch
+//! pool; `x86_64/{avx2,avx512}/` and `aarch64/neon/` each hold one instruction set's token,
+//! feature list (the one place its `#[target_feature]` set and its runtime detection come from,
+//! see `feature_set!` below), vectors, scan and encode kernels, and kernel table.
 
-use crate::dispatch::Isa;
+use crate::isa::Isa;
 use crate::layout::Lane;
+
+/// Declares an instruction set's features, once: `feature_set!($ name = detector [features])`,
+/// inside the instruction set's module, generates
+/// - `pub(crate) fn detect() -> bool`: whether the CPU reports every feature (through
+///   `std::arch::detector!`), which is what [`crate::dispatch`] checks before handing out the
+///   table, and
+/// - a macro `name! { items }` that puts `#[target_feature(enable = f)]` for every feature `f`
+///   on each function it wraps, for the module and its children (textual scope).
+///
+/// So a kernel can only be compiled for exactly what its table's detection checks. The leading
+/// `$` is passed in so that the generated macro can declare its own metavariables.
+macro_rules! feature_set {
+    ($d:tt $stamp:ident = $detector:ident [$($feature:tt),+ $(,)?]) => {
+        /// Whether this CPU has every feature of this instruction set's table.
+        pub(crate) fn detect() -> bool {
+            $(std::arch::$detector!($feature))&&+
+        }
+
+        /// Compiles the wrapped functions for every feature of this instruction set's table.
+        #[allow(unused_macros)]
+        macro_rules! $stamp {
+            ($d($d item:item)*) => {
+                $d( $( #[target_feature(enable = $feature)] )+ $d item )*
+            };
+        }
+    };
+}
 
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
 pub(crate) mod encode;
-pub(crate) mod generic;
 pub(crate) mod scalar;
-pub(crate) mod topk;
+pub(crate) mod scan;
+pub(crate) mod scratch;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86_64;
 
 /// One shared history searched by `nq` queries. Invariants (checked by the caller):
 /// `q.len() >= nq * lanes`, `hist.len() >= (lanes - 1) * stride + len` when `len > 0`,
 /// `stride >= len`, `len <= MAX_HISTORY_LEN`.
-pub(crate) struct Shared<'a, T> {
+pub(crate) struct SharedScan<'a, T> {
     pub q: &'a [T],
     pub nq: usize,
     pub lanes: usize,
@@ -36,7 +69,7 @@ pub(crate) struct Shared<'a, T> {
 /// `hists.len() >= (nq * lanes - 1) * stride + cap` (or 0 when `cap == 0`): the last lane row
 /// of the last history may end right after its capacity, so a kernel must never slice a history
 /// whose `lens[b]` is 0, nor read past item `lens[b] - 1` of a lane row.
-pub(crate) struct Batch<'a, T> {
+pub(crate) struct BatchScan<'a, T> {
     pub q: &'a [T],
     pub nq: usize,
     pub lanes: usize,
@@ -46,7 +79,7 @@ pub(crate) struct Batch<'a, T> {
     pub stride: usize,
 }
 
-impl<T> Shared<'_, T> {
+impl<T> SharedScan<'_, T> {
     /// Whether the invariants above hold (the public API validates them; the kernels read through
     /// raw pointers on their strength). For debug assertions at every kernel call.
     pub(crate) fn invariants_hold(&self) -> bool {
@@ -62,7 +95,7 @@ impl<T> Shared<'_, T> {
     }
 }
 
-impl<T> Batch<'_, T> {
+impl<T> BatchScan<'_, T> {
     /// Whether the invariants above hold; for debug assertions at every kernel call.
     pub(crate) fn invariants_hold(&self) -> bool {
         self.lanes >= 1
@@ -82,13 +115,13 @@ impl<T> Batch<'_, T> {
 
 /// Top-K over a shared history. Writes, for each query `b`, the first `min(k, len)` slots of
 /// row `b` (`idx[b * k ..]`, `dist[b * k ..]`); the caller fills the rest with sentinels.
-pub(crate) type TopkSharedFn<T> = unsafe fn(&Shared<'_, T>, usize, &mut [u32], &mut [u16]);
+pub(crate) type TopkSharedFn<T> = unsafe fn(&SharedScan<'_, T>, usize, &mut [u32], &mut [u16]);
 /// Top-K over per-query histories: the first `min(k, lens[b])` slots of each row.
-pub(crate) type TopkBatchFn<T> = unsafe fn(&Batch<'_, T>, usize, &mut [u32], &mut [u16]);
+pub(crate) type TopkBatchFn<T> = unsafe fn(&BatchScan<'_, T>, usize, &mut [u32], &mut [u16]);
 /// All distances over a shared history: `out[b * len + i]`.
-pub(crate) type DistSharedFn<T> = unsafe fn(&Shared<'_, T>, &mut [u16]);
+pub(crate) type DistSharedFn<T> = unsafe fn(&SharedScan<'_, T>, &mut [u16]);
 /// All distances over per-query histories: `out[b * cap + i]` for `i < lens[b]` only.
-pub(crate) type DistBatchFn<T> = unsafe fn(&Batch<'_, T>, &mut [u16]);
+pub(crate) type DistBatchFn<T> = unsafe fn(&BatchScan<'_, T>, &mut [u16]);
 /// SimHash of `n` embeddings (`emb`, `n x d`, `f32` or 16-bit floats widened exactly) by the
 /// projection `proj` (`d x m`; the kernels choose between its plain and zero-padded copies):
 /// writes `W = ceil(m / 64)` words per embedding to `out` (`n x W`), bit `j` of embedding `e`
@@ -107,7 +140,7 @@ pub(crate) struct LaneKernels<T> {
     pub dist_batch: DistBatchFn<T>,
 }
 
-/// Everything one instruction set provides.
+/// Everything one instruction set provides (its scan kernels per lane type, its encoder).
 pub(crate) struct Kernels {
     pub isa: Isa,
     pub u8: LaneKernels<u8>,
@@ -143,7 +176,7 @@ mod tests {
     #[test]
     fn kernel_invariants_accept_valid_shapes_and_catch_broken_ones() {
         let (q, h) = ([0u64; 6], [0u64; 2 * 10 + 7]);
-        let ok = Shared {
+        let ok = SharedScan {
             q: &q,
             nq: 2,
             lanes: 3,
@@ -152,10 +185,10 @@ mod tests {
             stride: 10,
         };
         assert!(ok.invariants_hold());
-        assert!(!Shared { len: 8, ..ok }.invariants_hold()); // history too short
-        assert!(!Shared { stride: 6, ..ok }.invariants_hold()); // stride < len
-        assert!(!Shared { nq: 3, ..ok }.invariants_hold()); // queries too short
-        assert!(Shared {
+        assert!(!SharedScan { len: 8, ..ok }.invariants_hold()); // history too short
+        assert!(!SharedScan { stride: 6, ..ok }.invariants_hold()); // stride < len
+        assert!(!SharedScan { nq: 3, ..ok }.invariants_hold()); // queries too short
+        assert!(SharedScan {
             len: 0,
             stride: 0,
             hist: &[],
@@ -165,7 +198,7 @@ mod tests {
 
         let lens = [7u32, 0];
         let hs = [0u64; (2 * 3 - 1) * 10 + 7];
-        let ok = Batch {
+        let ok = BatchScan {
             q: &q,
             nq: 2,
             lanes: 3,
@@ -175,18 +208,18 @@ mod tests {
             stride: 10,
         };
         assert!(ok.invariants_hold());
-        assert!(!Batch { cap: 6, ..ok }.invariants_hold()); // lens[0] > cap
-        assert!(!Batch {
+        assert!(!BatchScan { cap: 6, ..ok }.invariants_hold()); // lens[0] > cap
+        assert!(!BatchScan {
             lens: &lens[..1],
             ..ok
         }
         .invariants_hold()); // one len per query
-        assert!(!Batch {
+        assert!(!BatchScan {
             hists: &hs[..hs.len() - 1],
             ..ok
         }
         .invariants_hold());
-        assert!(Batch {
+        assert!(BatchScan {
             nq: 0,
             lens: &[],
             hists: &[],

@@ -12,8 +12,8 @@
 //! every target (a library call where the CPU has no FMA unit), so these bits are the contract's.
 
 use super::encode::{widen_scalar, Projection, Rows};
-use super::{Batch, Kernels, LaneKernels, Shared};
-use crate::dispatch::Isa;
+use super::{BatchScan, Kernels, LaneKernels, SharedScan};
+use crate::isa::Isa;
 use crate::layout::Lane;
 
 /// The scalar kernel table.
@@ -61,32 +61,34 @@ pub(crate) fn select_sorted(keys: &mut [u64], k: usize, idx: &mut [u32], dist: &
     }
 }
 
-fn topk_one<T: Lane>(
-    q: &[T],
-    hist: &[T],
-    len: usize,
-    stride: usize,
-    keys: &mut Vec<u64>,
+/// Replaces `keys` with the key `(distance << 32) | index` of each item `0..len` of `hist`.
+fn distance_keys<T: Lane>(q: &[T], hist: &[T], len: usize, stride: usize, keys: &mut Vec<u64>) {
+    keys.clear();
+    keys.extend((0..len).map(|i| (u64::from(distance(q, hist, stride, i)) << 32) | i as u64));
+}
+
+pub(crate) fn topk_shared<T: Lane>(
+    a: &SharedScan<'_, T>,
     k: usize,
     idx: &mut [u32],
     dist: &mut [u16],
 ) {
-    keys.clear();
-    keys.extend((0..len).map(|i| (u64::from(distance(q, hist, stride, i)) << 32) | i as u64));
-    select_sorted(keys, k, idx, dist);
-}
-
-pub(crate) fn topk_shared<T: Lane>(a: &Shared<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
     // No scratch at all without queries (`L` may be huge with `B = 0`).
     let mut keys = Vec::with_capacity(if a.nq == 0 { 0 } else { a.len });
     for b in 0..a.nq {
         let q = &a.q[b * a.lanes..][..a.lanes];
         let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
-        topk_one(q, a.hist, a.len, a.stride, &mut keys, k, ri, rd);
+        distance_keys(q, a.hist, a.len, a.stride, &mut keys);
+        select_sorted(&mut keys, k, ri, rd);
     }
 }
 
-pub(crate) fn topk_batch<T: Lane>(a: &Batch<'_, T>, k: usize, idx: &mut [u32], dist: &mut [u16]) {
+pub(crate) fn topk_batch<T: Lane>(
+    a: &BatchScan<'_, T>,
+    k: usize,
+    idx: &mut [u32],
+    dist: &mut [u16],
+) {
     // Scratch for the longest valid history, not the capacity (`L` may be huge, or `B = 0`).
     let longest = a.lens.iter().max().map_or(0, |&l| l as usize);
     let mut keys = Vec::with_capacity(longest);
@@ -98,11 +100,12 @@ pub(crate) fn topk_batch<T: Lane>(a: &Batch<'_, T>, k: usize, idx: &mut [u32], d
         let q = &a.q[b * a.lanes..][..a.lanes];
         let hist = &a.hists[b * a.lanes * a.stride..];
         let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
-        topk_one(q, hist, len, a.stride, &mut keys, k, ri, rd);
+        distance_keys(q, hist, len, a.stride, &mut keys);
+        select_sorted(&mut keys, k, ri, rd);
     }
 }
 
-pub(crate) fn dist_shared<T: Lane>(a: &Shared<'_, T>, out: &mut [u16]) {
+pub(crate) fn dist_shared<T: Lane>(a: &SharedScan<'_, T>, out: &mut [u16]) {
     for b in 0..a.nq {
         let q = &a.q[b * a.lanes..][..a.lanes];
         for (i, o) in out[b * a.len..][..a.len].iter_mut().enumerate() {
@@ -111,7 +114,7 @@ pub(crate) fn dist_shared<T: Lane>(a: &Shared<'_, T>, out: &mut [u16]) {
     }
 }
 
-pub(crate) fn dist_batch<T: Lane>(a: &Batch<'_, T>, out: &mut [u16]) {
+pub(crate) fn dist_batch<T: Lane>(a: &BatchScan<'_, T>, out: &mut [u16]) {
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
         if len == 0 {

@@ -4,8 +4,8 @@
 //!
 //! - Started lazily, on the first call that splits work, with
 //!   `std::thread::available_parallelism() - 1` workers (the calling thread always does a share
-//!   itself). Workers live for the rest of the process, so the kernels' thread-local scratch
-//!   buffers stay warm between calls.
+//!   itself). Workers live for the rest of the process, so their thread-local scratch pools (see
+//!   `arch::scratch::Pooled`) stay warm between calls.
 //! - A call submits one [`Job`] of `parts` numbered parts to a FIFO queue and wakes at most
 //!   `parts - 1` sleeping workers. Parts are claimed one at a time with an atomic counter, by the
 //!   workers and by the caller alike, so the caller never depends on a worker to start a part: if

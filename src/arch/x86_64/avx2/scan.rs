@@ -1,4 +1,5 @@
-//! AVX2 vectors (two `ymm` = 64 bytes of lanes) for the generic scans.
+//! AVX2 scan kernels: the vectors (two `ymm` = 64 bytes of lanes) of every lane type, the
+//! [`ScanOps`] of the [`Avx2`] token, and the four kernel tables per lane type.
 //!
 //! Popcount: nibble lookup with `vpshufb` gives per-byte counts, then the lane's width is
 //! reached by `vpsadbw` against zero (`u64`), `vpmaddubsw` (`u16`), or `vpmaddubsw` + `vpmaddwd`
@@ -9,9 +10,13 @@
 
 use core::arch::x86_64::*;
 
-use crate::arch::generic::{lane_kernels, Vector};
+use super::Avx2;
+use crate::arch::scan::{scan_kernels, ScanOps, Vector};
 
 /// Byte popcount by nibble lookup.
+///
+/// # Safety
+/// AVX2 is available.
 #[inline(always)]
 unsafe fn popcnt_bytes(v: __m256i) -> __m256i {
     // SAFETY: AVX2 is available (the Vector contract).
@@ -28,6 +33,9 @@ unsafe fn popcnt_bytes(v: __m256i) -> __m256i {
 }
 
 /// `d <= t` per unsigned 16-bit lane (all ones or zero).
+///
+/// # Safety
+/// AVX2 is available.
 #[inline(always)]
 unsafe fn le_u16(d: __m256i, t: __m256i) -> __m256i {
     // SAFETY: AVX2 available.
@@ -35,6 +43,9 @@ unsafe fn le_u16(d: __m256i, t: __m256i) -> __m256i {
 }
 
 /// The `d <= t` bits of the 32 distances at `d`, in order.
+///
+/// # Safety
+/// `d..d + 32` readable; AVX2 is available.
 #[inline(always)]
 unsafe fn le_mask32(d: *const u16, t: __m256i) -> u32 {
     // SAFETY: the caller guarantees 32 readable distances; AVX2 available.
@@ -47,6 +58,35 @@ unsafe fn le_mask32(d: *const u16, t: __m256i) -> u32 {
     }
 }
 
+/// The lane-type-independent scan operations: `u16` counts and masks by `vpminuw`/`vpcmpeqw`
+/// and `vpmovmskb`; the `u8` ones and the key sort keep the portable defaults.
+impl ScanOps for Avx2 {
+    #[inline(always)]
+    unsafe fn count_le_u16(d: *const u16, n: usize, bound: u16) -> usize {
+        // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances.
+        unsafe {
+            let tv = _mm256_set1_epi16(bound as i16);
+            let (mut c0, mut c1) = (0u32, 0u32);
+            let mut i = 0;
+            while i < n {
+                c0 += le_mask32(d.add(i), tv).count_ones();
+                c1 += le_mask32(d.add(i + 32), tv).count_ones();
+                i += 64;
+            }
+            (c0 + c1) as usize
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn le_mask_u16(d: *const u16, bound: u16) -> u64 {
+        // SAFETY: the caller guarantees 64 readable distances.
+        unsafe {
+            let tv = _mm256_set1_epi16(bound as i16);
+            u64::from(le_mask32(d, tv)) | (u64::from(le_mask32(d.add(32), tv)) << 32)
+        }
+    }
+}
+
 /// Defines a two-`ymm` vector type; `$body` supplies the lane-specific methods.
 macro_rules! ymm2_vector {
     ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
@@ -56,6 +96,7 @@ macro_rules! ymm2_vector {
 
         impl Vector for $name {
             type Lane = $lane;
+            type Ops = Avx2;
             const N: usize = $n;
 
             #[inline(always)]
@@ -74,31 +115,6 @@ macro_rules! ymm2_vector {
                     let c0 = popcnt_bytes(_mm256_xor_si256(a.0, b.0));
                     let c1 = popcnt_bytes(_mm256_xor_si256(a.1, b.1));
                     Self(Self::widen(c0), Self::widen(c1))
-                }
-            }
-
-            #[inline(always)]
-            unsafe fn count_le_u16(d: *const u16, n: usize, t: u16) -> usize {
-                // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances.
-                unsafe {
-                    let tv = _mm256_set1_epi16(t as i16);
-                    let (mut c0, mut c1) = (0u32, 0u32);
-                    let mut i = 0;
-                    while i < n {
-                        c0 += le_mask32(d.add(i), tv).count_ones();
-                        c1 += le_mask32(d.add(i + 32), tv).count_ones();
-                        i += 64;
-                    }
-                    (c0 + c1) as usize
-                }
-            }
-
-            #[inline(always)]
-            unsafe fn le_mask_u16(d: *const u16, t: u16) -> u64 {
-                // SAFETY: the caller guarantees 64 readable distances.
-                unsafe {
-                    let tv = _mm256_set1_epi16(t as i16);
-                    u64::from(le_mask32(d, tv)) | (u64::from(le_mask32(d.add(32), tv)) << 32)
                 }
             }
 
@@ -151,6 +167,10 @@ ymm2_vector!(
 });
 
 impl V64 {
+    /// Byte counts to `u64` lane counts.
+    ///
+    /// # Safety
+    /// AVX2 is available.
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         // SAFETY: AVX2 available.
@@ -197,6 +217,10 @@ ymm2_vector!(
 });
 
 impl V32 {
+    /// Byte counts to `u32` lane counts.
+    ///
+    /// # Safety
+    /// AVX2 is available.
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         // SAFETY: AVX2 available.
@@ -248,6 +272,10 @@ ymm2_vector!(
 });
 
 impl V16 {
+    /// Byte counts to `u16` lane counts.
+    ///
+    /// # Safety
+    /// AVX2 is available.
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         // SAFETY: AVX2 available.
@@ -301,6 +329,10 @@ ymm2_vector!(
 });
 
 impl V8 {
+    /// Byte counts are the `u8` lane counts.
+    ///
+    /// # Safety
+    /// None (kept `unsafe` like its siblings).
     #[inline(always)]
     unsafe fn widen(c: __m256i) -> __m256i {
         c
@@ -308,7 +340,7 @@ impl V8 {
 }
 
 // Query blocks of 4: 16 ymm registers hold 4 distance pairs, 4 threshold pairs and the history.
-lane_kernels!(u64s, "avx2,fma,popcnt", V64, 4);
-lane_kernels!(u32s, "avx2,fma,popcnt", V32, 4);
-lane_kernels!(u16s, "avx2,fma,popcnt", V16, 4);
-lane_kernels!(u8s, "avx2,fma,popcnt", V8, 4);
+scan_kernels!(target_features, u64s, V64, 4);
+scan_kernels!(target_features, u32s, V32, 4);
+scan_kernels!(target_features, u16s, V16, 4);
+scan_kernels!(target_features, u8s, V8, 4);

@@ -1,4 +1,4 @@
-//! SimHash kernel for NEON: the generic tile code of [`crate::arch::encode`] instantiated with
+//! The NEON SimHash encoder: the generic tile code of [`crate::arch::encode`] instantiated with
 //! `float32x4_t`, tiles of 4 embeddings x 16 outputs (16 accumulators, 4 projection vectors,
 //! one broadcast: 21 of the 32 vector registers).
 //!
@@ -10,10 +10,8 @@
 use core::arch::aarch64::*;
 use core::arch::asm;
 
+use super::Neon;
 use crate::arch::encode::{widen_scalar, Encoder, Projection, Rows, Simd};
-
-/// NEON vectors of 4 `f32`.
-pub(crate) struct Neon;
 
 // SAFETY: each method is the documented operation (128-bit load, load-and-replicate, `FMLA`,
 // ordered `FCMGT` against zero packed into 4 bits, exact conversions).
@@ -87,40 +85,23 @@ unsafe impl Simd for Neon {
     }
 }
 
+target_features! {
 /// The NEON encoder (see the module docs).
 ///
 /// # Safety
 /// The CPU has NEON, and the arguments satisfy [`crate::arch::EncodeFn`]'s invariants.
-#[target_feature(enable = "neon")]
-pub(crate) unsafe fn encode_neon(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [u64]) {
+pub(crate) unsafe fn encode(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [u64]) {
     // SAFETY: NEON is enabled here, and the caller guarantees the shapes.
     unsafe { Encoder::<Neon, 4, 4>::encode(proj, emb, n, out) }
+}
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::arch::encode::{bf16_to_f32, f16_to_f32};
-
     #[test]
     fn widening_is_exact_on_every_pattern() {
-        if !super::super::has_neon() {
-            return;
-        }
-        let all: Vec<u16> = (0..=u16::MAX).collect();
-        for len in [all.len(), 1, 3, 4, 5, 7, 8, 9, 17] {
-            let src = &all[all.len() - len..];
-            for (rows, conv) in [
-                (Rows::F16(src), f16_to_f32 as fn(u16) -> f32),
-                (Rows::Bf16(src), bf16_to_f32),
-            ] {
-                let mut dst = vec![0.0f32; len];
-                // SAFETY: NEON was checked above.
-                unsafe { Neon::widen(rows, &mut dst) };
-                for (h, o) in src.iter().zip(&dst) {
-                    assert_eq!(o.to_bits(), conv(*h).to_bits(), "{h:#06x}");
-                }
-            }
+        if super::super::detect() {
+            crate::arch::encode::check_widen::<super::Neon>();
         }
     }
 }

@@ -1,4 +1,5 @@
-//! NEON vectors (four `q` registers = 64 bytes of lanes) for the generic scans.
+//! NEON scan kernels: the vectors (four `q` registers = 64 bytes of lanes) of every lane type,
+//! the [`ScanOps`] of the [`Neon`] token, and the four kernel tables per lane type.
 //!
 //! Popcount: `vcntq_u8` per byte, then widening pairwise adds (`vpaddlq_u8/u16/u32`) up to the
 //! lane's width. Survivor masks: NEON has no movemask, so the compare results are first OR-ed
@@ -9,7 +10,12 @@
 
 use core::arch::aarch64::*;
 
-use crate::arch::generic::{lane_kernels, Vector};
+use super::Neon;
+use crate::arch::scan::{scan_kernels, ScanOps, Vector};
+
+/// The lane-type-independent scan operations: the portable defaults, which the compiler
+/// vectorises for NEON.
+impl ScanOps for Neon {}
 
 /// `[f(0), f(1), f(2), f(3)]` written out: closures and `array::from_fn` would not inline into
 /// the `#[target_feature]` context.
@@ -37,6 +43,9 @@ macro_rules! each4 {
 }
 
 /// Per-byte popcount of `a ^ b`.
+///
+/// # Safety
+/// NEON is available.
 #[inline(always)]
 unsafe fn xor_cnt(a: uint8x16_t, b: uint8x16_t) -> uint8x16_t {
     // SAFETY: NEON is available (the Vector contract).
@@ -44,6 +53,9 @@ unsafe fn xor_cnt(a: uint8x16_t, b: uint8x16_t) -> uint8x16_t {
 }
 
 /// Whether any of the four compare results has a set lane.
+///
+/// # Safety
+/// NEON is available.
 #[inline(always)]
 unsafe fn any(c: [uint8x16_t; 4]) -> bool {
     // SAFETY: NEON is available.
@@ -63,6 +75,7 @@ macro_rules! q4_vector {
 
         impl Vector for $name {
             type Lane = $lane;
+            type Ops = Neon;
             const N: usize = $n;
 
             #[inline(always)]
@@ -298,7 +311,7 @@ q4_vector!(
 });
 
 // Query blocks of 4 (32 `q` registers; each vector takes 4).
-lane_kernels!(u64s, "neon", V64, 4);
-lane_kernels!(u32s, "neon", V32, 4);
-lane_kernels!(u16s, "neon", V16, 4);
-lane_kernels!(u8s, "neon", V8, 4);
+scan_kernels!(target_features, u64s, V64, 4);
+scan_kernels!(target_features, u32s, V32, 4);
+scan_kernels!(target_features, u16s, V16, 4);
+scan_kernels!(target_features, u8s, V8, 4);

@@ -1,5 +1,6 @@
-//! The bounded top-K every SIMD kernel feeds: an exact running threshold, a candidate buffer in
-//! index order, and a counting sort at the end. No comparison sort anywhere.
+//! The top-K state of the streaming path ([`Topk`], one per query, and the [`Scratch`] its
+//! buffers come from): the bounded top-K every SIMD kernel feeds: an exact running threshold, a
+//! candidate buffer in index order, and a counting sort at the end. No comparison sort anywhere.
 //!
 //! Distances take only `maxd + 1` values (`maxd = lanes * lane_bits <= 4096`), and a history is
 //! scanned in increasing index order, so the contract's key order `(distance, index)` needs no
@@ -23,77 +24,7 @@
 //! At the end, a counting sort over `cnt` (prefix sums) places the kept keys by distance; being
 //! stable over a buffer in index order, it yields exactly the `(distance, index)` order.
 
-/// A per-thread pool of scratch vectors, so that a call for one short history costs no
-/// allocation (at `L = 1024`, allocating and zeroing was a fifth of the call). A vector is taken
-/// out for the call (a nested or concurrent call on the same thread finds none and allocates)
-/// and given back afterwards, unless it grew past [`POOL_KEEP_BYTES`]: a thread keeps at most a
-/// few MiB. Contents are stale; every user writes before it reads.
-pub(crate) struct Pooled<T: PoolItem> {
-    v: Vec<T>,
-    /// The elements handed out: `v[..n]` (`v` keeps its length, so a smaller request in
-    /// between does not make the next larger one clear memory again).
-    n: usize,
-}
-
-/// Bytes of one pooled vector a thread keeps between calls.
-pub(crate) const POOL_KEEP_BYTES: usize = 1 << 20;
-
-/// Element types with a thread-local pool.
-pub(crate) trait PoolItem: Copy + Default + 'static {
-    /// The pool of this type.
-    fn pool() -> &'static std::thread::LocalKey<core::cell::Cell<Vec<Self>>>;
-}
-
-macro_rules! pool_item {
-    ($t:ty, $name:ident) => {
-        thread_local! {
-            static $name: core::cell::Cell<Vec<$t>> = const { core::cell::Cell::new(Vec::new()) };
-        }
-        impl PoolItem for $t {
-            fn pool() -> &'static std::thread::LocalKey<core::cell::Cell<Vec<$t>>> {
-                &$name
-            }
-        }
-    };
-}
-pool_item!(u64, POOL_U64);
-pool_item!(u32, POOL_U32);
-pool_item!(u16, POOL_U16);
-pool_item!(u8, POOL_U8);
-
-impl<T: PoolItem> Pooled<T> {
-    /// A vector of `n` elements, stale contents (from the pool when it has one).
-    pub(crate) fn take(n: usize) -> Pooled<T> {
-        let mut v = T::pool().try_with(|p| p.take()).unwrap_or_default();
-        if v.len() < n {
-            v.resize(n, T::default());
-        }
-        Pooled { v, n }
-    }
-}
-
-impl<T: PoolItem> Drop for Pooled<T> {
-    fn drop(&mut self) {
-        if self.v.capacity() * core::mem::size_of::<T>() <= POOL_KEEP_BYTES {
-            let v = core::mem::take(&mut self.v);
-            // A thread being torn down has no pool any more: the vector is simply freed.
-            let _ = T::pool().try_with(|p| p.set(v));
-        }
-    }
-}
-
-impl<T: PoolItem> core::ops::Deref for Pooled<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        &self.v[..self.n]
-    }
-}
-
-impl<T: PoolItem> core::ops::DerefMut for Pooled<T> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        &mut self.v[..self.n]
-    }
-}
+use crate::arch::scratch::Pooled;
 
 /// Scratch storage for the top-K of `groups` queries at once (one pooled vector of each kind).
 pub(crate) struct Scratch {
@@ -185,7 +116,7 @@ impl Topk<'_> {
         self.k
     }
 
-    /// The key and count buffers, lent to a two-pass path (`generic::short`); the state
+    /// The key and count buffers, lent to the two-pass path ([`super::two_pass`]); the state
     /// must be [`Topk::reset`] before it serves a scan again. The key buffer holds
     /// `min(len, limit) + KEY_SLACK` keys (more than `K` when `K <= len`); the counts `maxd + 1`.
     #[inline(always)]
@@ -290,38 +221,6 @@ impl Topk<'_> {
             idx[slot] = key as u32;
             dist[slot] = d as u16;
         }
-    }
-}
-
-/// Stable counting sort of the `n` keys `(distance << 16) | index` at `keys` (in index order,
-/// every distance `<= t`, indices below `2^16`) into `idx`/`dist`, by `(distance, index)`,
-/// through the histogram `cnt[..=t]` (overwritten). Each key costs a read-modify-write of its
-/// distance's count, a chain through memory when distances repeat (a few cycles per key): the
-/// two-pass path ranks up to [`super::generic::RANK_SORT_MAX`] keys instead.
-pub(crate) fn counting_sort_keys(
-    keys: &[i32],
-    t: usize,
-    cnt: &mut [u32],
-    idx: &mut [u32],
-    dist: &mut [u16],
-) {
-    let cnt = &mut cnt[..=t];
-    cnt.fill(0);
-    for &x in keys {
-        cnt[(x >> 16) as usize] += 1;
-    }
-    let mut s = 0u32;
-    for c in cnt.iter_mut() {
-        let here = *c;
-        *c = s;
-        s += here;
-    }
-    for &x in keys {
-        let d = (x >> 16) as usize;
-        let slot = cnt[d] as usize;
-        cnt[d] += 1;
-        idx[slot] = (x & 0xFFFF) as u32;
-        dist[slot] = d as u16;
     }
 }
 

@@ -1,0 +1,102 @@
+//! The lane trait [`Vector`]: 64 bytes of lanes of one type and the lane primitives the scans
+//! need (load, broadcast, XOR-popcount, add, compare to a mask, store as `u16`, and the byte
+//! packing of `u64`-lane distances). Everything that does not depend on the lane type lives in
+//! the instruction set's [`ScanOps`] token, reached through [`Vector::Ops`].
+
+use super::ops::ScanOps;
+use super::state::MAX_VECTOR_ITEMS;
+use crate::layout::Lane;
+
+/// 64 bytes of lanes and the lane primitives the scans need. All methods are `unsafe`: they use
+/// intrinsics of the implementing instruction set, so they may only run inside a function
+/// compiled for it (and on a CPU that has it).
+pub(crate) trait Vector: Copy {
+    /// The lane type.
+    type Lane: Lane;
+    /// The instruction set's token: the operations that do not depend on the lane type.
+    type Ops: ScanOps;
+    /// Items per vector: `64 / size_of::<Lane>()`.
+    const N: usize;
+
+    /// Loads `N` lanes from `p`.
+    ///
+    /// # Safety
+    /// `p..p + N` readable.
+    unsafe fn load(p: *const Self::Lane) -> Self;
+
+    /// Loads `n < N` lanes from `p`, the others zero, reading nothing at or after `p + n`.
+    ///
+    /// # Safety
+    /// `p..p + n` readable, `n < N`.
+    #[inline(always)]
+    unsafe fn load_partial(p: *const Self::Lane, n: usize) -> Self {
+        let mut buf = [Self::Lane::default(); MAX_VECTOR_ITEMS];
+        // SAFETY: the caller guarantees `n` readable lanes at `p`; `n < N <= 64`.
+        unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n) };
+        // SAFETY: `buf` holds 64 >= N lanes.
+        unsafe { Self::load(buf.as_ptr()) }
+    }
+
+    /// Every lane set to `x`.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    unsafe fn splat(x: Self::Lane) -> Self;
+
+    /// `popcount(a ^ b)` per lane, in the lane's width.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    unsafe fn xor_popcnt(a: Self, b: Self) -> Self;
+
+    /// Lane-wise sum (distances of several `u64` rows; never overflows: at most 4096).
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    unsafe fn add(a: Self, b: Self) -> Self;
+
+    /// Every lane set to the distance `dist` (`dist <= maxd + 1`, which fits the lane).
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    unsafe fn splat_dist(dist: u32) -> Self;
+
+    /// Bit `j` set when distance lane `j` of `d` is below lane `j` of `bound`.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    unsafe fn lt_mask(d: Self, bound: Self) -> u64;
+
+    /// Writes the `N` distances of `d` as `u16` to `out..out + N`.
+    ///
+    /// # Safety
+    /// `out..out + N` writable.
+    unsafe fn store_u16(d: Self, out: *mut u16);
+
+    /// Whether the two-pass path may keep its distances as `u8` (see
+    /// [`DistBuf`](super::rows::DistBuf), when `maxd <= 254`): the vector type implements the
+    /// two block methods below. Otherwise they are never called. Byte packing stays in this
+    /// trait because it depends on how the lanes lay out the distances.
+    const U8_BUF: bool = false;
+
+    /// Packs the distances `d` of items `s * N .. (s + 1) * N` of a 64-item block into the
+    /// block accumulator `acc` (`s < 64 / N`; `acc` starts as zero; every distance `< 256`),
+    /// in an order of the instruction set's choosing that [`Vector::store_block_u8`] undoes.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    #[inline(always)]
+    unsafe fn pack_u8(_acc: Self, _d: Self, _s: usize) -> Self {
+        unreachable!("U8_BUF is false")
+    }
+
+    /// Writes a packed block to `out` as 64 bytes in item order, `0xFF` at the items whose
+    /// bit in `valid` is clear.
+    ///
+    /// # Safety
+    /// `out..out + 64` writable; the instruction set is available.
+    #[inline(always)]
+    unsafe fn store_block_u8(_acc: Self, _valid: u64, _out: *mut u8) {
+        unreachable!("U8_BUF is false")
+    }
+}
