@@ -40,9 +40,10 @@
 /**
  * An instruction set the kernels are written for.
  *
- * `Avx512` means AVX-512 F, BW, VL and VPOPCNTDQ (Ice Lake and later, Zen 4 and later); an
- * AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means AVX2 and FMA together; a CPU
- * with AVX2 but no FMA runs scalar. `Neon` is aarch64's Advanced SIMD.
+ * `Avx512` means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later)
+ * plus the `Avx2` set; an AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means
+ * AVX2, FMA, POPCNT and F16C together; a CPU with AVX2 but not the rest runs scalar. `Neon` is
+ * aarch64's Advanced SIMD.
  */
 typedef enum {
   /**
@@ -50,11 +51,11 @@ typedef enum {
    */
   ETA_ISA_SCALAR = 0,
   /**
-   * x86-64 AVX2 + FMA.
+   * x86-64 AVX2 + FMA (+ POPCNT, F16C).
    */
   ETA_ISA_AVX2 = 1,
   /**
-   * x86-64 AVX-512 F/BW/VL/VPOPCNTDQ.
+   * x86-64 AVX-512 F/BW/VL/VPOPCNTDQ/BITALG.
    */
   ETA_ISA_AVX512 = 2,
   /**

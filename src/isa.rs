@@ -7,20 +7,18 @@ use crate::error::{Error, Result};
 
 /// An instruction set the kernels are written for.
 ///
-/// `Avx512` means AVX-512 F, BW, VL and VPOPCNTDQ (Ice Lake and later, Zen 4 and later); an
-/// AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means AVX2 and FMA together; a CPU
-/// with AVX2 but no FMA runs scalar. `Neon` is aarch64's Advanced SIMD.
-// The doc comment above is copied into include/eta_hamming.h by cbindgen, which this change
-// leaves alone: the precise feature sets (AVX-512 also needs BITALG and the AVX2 set; AVX2 also
-// needs POPCNT and F16C) are in `Isa::is_available` and `src/arch/x86_64/*/mod.rs`.
+/// `Avx512` means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later)
+/// plus the `Avx2` set; an AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means
+/// AVX2, FMA, POPCNT and F16C together; a CPU with AVX2 but not the rest runs scalar. `Neon` is
+/// aarch64's Advanced SIMD.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Isa {
     /// Portable Rust, any CPU: the reference every other kernel is tested against.
     Scalar = 0,
-    /// x86-64 AVX2 + FMA.
+    /// x86-64 AVX2 + FMA (+ POPCNT, F16C).
     Avx2 = 1,
-    /// x86-64 AVX-512 F/BW/VL/VPOPCNTDQ.
+    /// x86-64 AVX-512 F/BW/VL/VPOPCNTDQ/BITALG.
     Avx512 = 2,
     /// aarch64 NEON.
     Neon = 3,
