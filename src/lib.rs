@@ -68,6 +68,17 @@ mod workers;
 
 pub use workers::parallel;
 
+/// The kernels' internal size boundaries, where a scan changes strategy. Not part of the API:
+/// public, and hidden from the docs, only so that tests aim their shapes at each boundary (and
+/// one item on either side) by name, and follow it when the tuning changes.
+#[doc(hidden)]
+pub mod kernel_boundaries {
+    pub use crate::arch::scan::rows::U8_MAX_DISTANCE;
+    pub use crate::arch::scan::select::RANK_SORT_MAX;
+    pub use crate::arch::scan::stream::{GROUP, PREFIX_ITEMS, TILE_BYTES};
+    pub use crate::arch::scan::two_pass::DENSE_GATHER_ITEMS;
+}
+
 pub use dispatch::{Engine, Isa, ISA_ENV_VAR};
 pub use error::{Error, EtaStatus, Result};
 pub use fingerprints::{

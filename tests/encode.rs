@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use eta_hamming::{Bf16, Engine, Isa, Lane, LaneType, SimHasher, F16};
+use eta_hamming::{Bf16, Engine, Isa, Lane, LaneType, SimHasher, F16, MAX_BITS};
 use rand::RngExt;
 
 fn engines() -> Vec<Engine> {
@@ -172,9 +172,9 @@ fn special_projections_and_exact_zero_sums() {
 fn widest_fingerprints_match_the_fma_chain() {
     let engines = engines();
     let mut r = rng(11);
-    let hasher = SimHasher::from_seed(24, 4096, 3).unwrap();
+    let hasher = SimHasher::from_seed(24, MAX_BITS, 3).unwrap();
     let emb: Vec<f32> = (0..5).flat_map(|s| embedding(&mut r, 24, s % 4)).collect();
-    run(&hasher, &emb, &engines, "m=4096");
+    run(&hasher, &emb, &engines, &format!("m={MAX_BITS}"));
 }
 
 /// The tile shapes of the SIMD kernels: embedding blocks of 4 (AVX-512, NEON), 6 (AVX2), 8 and

@@ -5,14 +5,17 @@
 mod common;
 
 use common::*;
+use eta_hamming::kernel_boundaries::{
+    DENSE_GATHER_ITEMS, GROUP, PREFIX_ITEMS, RANK_SORT_MAX, TILE_BYTES, U8_MAX_DISTANCE,
+};
 use eta_hamming::{
     Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, LaneType, Layout,
-    EMPTY_DISTANCE,
+    EMPTY_DISTANCE, MAX_BITS,
 };
 use rand::RngExt;
 
-const BITS: [usize; 19] = [
-    1, 5, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 256, 512,
+const BITS: [usize; 20] = [
+    1, 4, 5, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 256, 512,
 ];
 const LENS: [usize; 22] = [
     0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257, 1000,
@@ -254,15 +257,20 @@ fn widest_fingerprints_match_the_reference() {
     }
 }
 
-/// The internal boundaries of the SIMD kernels: query blocks (4 on AVX2/NEON, 8 on AVX-512)
-/// and their remainders, the group of 64 queries sharing history tiles, tile edges (256 KiB of
-/// history: 32768 items at m = 64, 8192 at m = 256, 512 at m = 4096), the two-pass limit and
-/// pre-pass prefix (32768 items, or 1 MiB of history) +- 1, K larger than any internal buffer,
-/// and ties spread across tile edges.
+/// Items in one history tile of `m`-bit fingerprints (`u64` lanes).
+fn tile_items(m: usize) -> usize {
+    TILE_BYTES / (m.div_ceil(64) * 8)
+}
+
+/// The internal boundaries of the SIMD kernels (`eta_hamming::kernel_boundaries`): query blocks
+/// (4 on AVX2/NEON, 8 on AVX-512) and their remainders, the group of queries sharing history
+/// tiles, tile edges, the two-pass limit and pre-pass prefix (`PREFIX_ITEMS`, or 4 tiles of
+/// history) +- 1, K larger than any internal buffer, and ties spread across tile edges.
 #[test]
 fn block_tile_and_prefix_boundaries_match_the_reference() {
     let engines = engines();
     let mut seed = 5000;
+    let (p, t256, tmax) = (PREFIX_ITEMS, tile_items(256), tile_items(MAX_BITS));
     let shapes: &[(usize, usize, usize, usize, Pattern)] = &[
         // (m, B, L, K, pattern)
         (64, 9, 2047, 32, Pattern::Random),
@@ -272,23 +280,23 @@ fn block_tile_and_prefix_boundaries_match_the_reference() {
         (64, 1, 2048, 2049, Pattern::Random),
         (64, 5, 5000, 1000, Pattern::Random),
         (64, 3, 5000, 1000, Pattern::FewValues),
-        (64, 9, 32767, 32, Pattern::Random),
-        (64, 9, 32769, 32, Pattern::FewValues),
-        (64, 65, 32769, 7, Pattern::Random),
-        (64, 4, 32769, 3, Pattern::AllEqual),
-        (64, 4, 40000, 5000, Pattern::Ascending),
-        (256, 9, 8191, 16, Pattern::Random),
-        (256, 9, 8193, 16, Pattern::AllEqual),
-        (256, 3, 16385, 100, Pattern::Descending),
-        (4096, 9, 511, 5, Pattern::Random),
-        (4096, 9, 513, 600, Pattern::FewValues),
-        (4096, 2, 1025, 1, Pattern::Random),
-        (8, 65, 3000, 40, Pattern::Random),
-        (8, 9, 32769, 40, Pattern::FewValues),
-        (128, 3, 32769, 64, Pattern::Random),
-        (4096, 2, 2049, 9, Pattern::Descending),
-        (16, 9, 4097, 1, Pattern::Random),
-        (32, 9, 4097, 2000, Pattern::FewValues),
+        (64, 9, p - 1, 32, Pattern::Random),
+        (64, 9, p + 1, 32, Pattern::FewValues),
+        (64, GROUP + 1, p + 1, 7, Pattern::Random),
+        (64, 4, p + 1, 3, Pattern::AllEqual),
+        (64, 4, p + p / 4, 5000, Pattern::Ascending),
+        (256, 9, t256 - 1, 16, Pattern::Random),
+        (256, 9, t256 + 1, 16, Pattern::AllEqual),
+        (256, 3, 2 * t256 + 1, 100, Pattern::Descending),
+        (MAX_BITS, 9, tmax - 1, 5, Pattern::Random),
+        (MAX_BITS, 9, tmax + 1, 600, Pattern::FewValues),
+        (MAX_BITS, 2, 2 * tmax + 1, 1, Pattern::Random),
+        (8, GROUP + 1, 3000, 40, Pattern::Random),
+        (8, 9, p + 1, 40, Pattern::FewValues),
+        (128, 3, p + 1, 64, Pattern::Random),
+        (MAX_BITS, 2, 4 * tmax + 1, 9, Pattern::Descending),
+        (16, 9, DENSE_GATHER_ITEMS + 1, 1, Pattern::Random),
+        (32, 9, DENSE_GATHER_ITEMS + 1, 2000, Pattern::FewValues),
     ];
     for &(m, b, len, k, pattern) in shapes {
         seed += 1;
@@ -317,18 +325,22 @@ fn every_query_count_matches_the_reference() {
     }
 }
 
-/// The byte distance buffer of the two-pass path (AVX-512, when every distance is below 255:
-/// m <= 192 in `u64` lanes) and its neighbours in `u16`: widths on both sides of the switch,
-/// 64-item block tails (partial steps of 8 items), distance 0 and the largest distance, ties
-/// that run out inside a block, K at the buffer edges (1, 64, L - 1, L), and rows on both
-/// sides of the switch between the two ways of gathering keys (4096 items).
+/// The byte distance buffer of the two-pass path (AVX-512, when no distance exceeds
+/// `U8_MAX_DISTANCE`: m <= 192 in `u64` lanes) and its neighbours in `u16`: widths on both sides
+/// of the switch, 64-item block tails (partial steps of 8 items), distance 0 and the largest
+/// distance, ties that run out inside a block, K at the buffer edges (1, 64, L - 1, L) and on
+/// both sides of the ranking limit, and rows on both sides of the switch between the two ways
+/// of gathering keys (`DENSE_GATHER_ITEMS`).
 #[test]
 fn byte_distance_buffer_boundaries_match_the_reference() {
     let engines = engines();
     let mut seed = 12000;
-    for &m in &[64usize, 65, 191, 192, 193, 254, 255, 256, 257] {
-        for &len in &[57usize, 63, 64, 65, 127, 129, 1024, 1025, 4096, 4097] {
-            for &k in &[1usize, 32, 64, 65, len - 1, len] {
+    // The widest fingerprint whose distances fit a byte: whole `u64` lanes up to the limit.
+    let m8 = U8_MAX_DISTANCE / 64 * 64;
+    let dense = DENSE_GATHER_ITEMS;
+    for &m in &[64usize, 65, m8 - 1, m8, m8 + 1, 254, 255, 256, 257] {
+        for &len in &[57usize, 63, 64, 65, 127, 129, 1024, 1025, dense, dense + 1] {
+            for &k in &[1usize, 32, RANK_SORT_MAX, RANK_SORT_MAX + 1, len - 1, len] {
                 for pattern in [
                     Pattern::Random,
                     Pattern::AllEqual,

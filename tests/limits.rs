@@ -5,7 +5,7 @@
 use eta_hamming::ffi;
 use eta_hamming::{
     Error, EtaStatus, Fingerprints, FingerprintsRef, History, HistoryBatchRef, HistoryRef,
-    SimHasher, TopK, EMPTY_DISTANCE, EMPTY_INDEX, MAX_HISTORY_LEN,
+    SimHasher, TopK, EMPTY_DISTANCE, EMPTY_INDEX, MAX_BITS, MAX_HISTORY_LEN,
 };
 
 #[test]
@@ -13,12 +13,12 @@ fn products_that_overflow_are_errors_not_wraps() {
     let lanes = [0u64; 4];
     // n * lanes overflows.
     assert_eq!(
-        FingerprintsRef::new(4096, usize::MAX / 32, &lanes).unwrap_err(),
+        FingerprintsRef::new(MAX_BITS, usize::MAX / 32, &lanes).unwrap_err(),
         Error::SizeOverflow
     );
     // (lanes - 1) * stride overflows.
     assert_eq!(
-        HistoryRef::new(4096, 1, usize::MAX / 8, &lanes).unwrap_err(),
+        HistoryRef::new(MAX_BITS, 1, usize::MAX / 8, &lanes).unwrap_err(),
         Error::SizeOverflow
     );
     // B * lanes * stride overflows.
@@ -32,7 +32,7 @@ fn products_that_overflow_are_errors_not_wraps() {
         Error::SizeOverflow
     );
     assert_eq!(
-        Fingerprints::zeroed(4096, usize::MAX / 64).unwrap_err(),
+        Fingerprints::zeroed(MAX_BITS, usize::MAX / 64).unwrap_err(),
         Error::SizeOverflow
     );
 

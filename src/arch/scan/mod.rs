@@ -35,7 +35,7 @@ pub(crate) use ops::ScanOps;
 pub(crate) use vector::Vector;
 
 use path::{HistoryScan, Path};
-use rows::{dist_rows, max_distance, HistRows};
+use rows::{dist_rows, max_distance, HistRows, U8_MAX_DISTANCE};
 use state::{Scratch, Topk};
 use stream::{tile_items, GROUP, PREFIX_ITEMS, TILE_BYTES};
 
@@ -109,7 +109,7 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let rows = if p >= k { QB.min(a.nq) } else { 0 };
     // A short history with distances below `0xFF` keeps them as bytes where the vector type
     // can (AVX-512): half the bytes to store, count and gather.
-    let use8 = is_short && V::U8_BUF && maxd <= 254;
+    let use8 = is_short && V::U8_BUF && maxd <= U8_MAX_DISTANCE;
     let buf_len = rows * p.next_multiple_of(64);
     let mut buf16 = Pooled::<u16>::take(if use8 { 0 } else { buf_len });
     let mut buf8 = Pooled::<u8>::take(if use8 { buf_len } else { 0 });
@@ -211,7 +211,7 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     let buf_len = rows * longest.min(PREFIX_ITEMS).next_multiple_of(64);
     // Short histories keep their distances as bytes when they fit (see `topk_shared_w`); the
     // `u16` buffer then only serves the pre-pass of long ones.
-    let use8 = V::U8_BUF && maxd <= 254;
+    let use8 = V::U8_BUF && maxd <= U8_MAX_DISTANCE;
     let mut buf8 = Pooled::<u8>::take(if use8 { buf_len } else { 0 });
     let mut buf16 = Pooled::<u16>::take(if use8 && longest <= PREFIX_ITEMS {
         0

@@ -128,6 +128,10 @@ pub(crate) unsafe fn dist_rows<V: Vector, const QB: usize, const W: usize>(
     }
 }
 
+/// The largest distance the two-pass path keeps as a byte ([`DistBuf`] for `u8`): `0xFF` pads
+/// the buffer and must exceed every real distance.
+pub const U8_MAX_DISTANCE: usize = 254;
+
 /// Element of the two-pass path's distance buffer: `u16` always works; `u8` when every
 /// distance is below `0xFF` and the vector type packs bytes ([`Vector::U8_BUF`]), which halves
 /// the bytes written and counted.
@@ -199,7 +203,7 @@ impl DistBuf for u8 {
     }
     #[inline(always)]
     unsafe fn count_le<O: ScanOps>(d: *const u8, n: usize, bound: usize) -> usize {
-        // SAFETY: forwarded (`bound <= maxd <= 254`).
+        // SAFETY: forwarded (`bound <= maxd <= U8_MAX_DISTANCE`).
         unsafe { O::count_le_u8(d, n, bound as u8) }
     }
     #[inline(always)]

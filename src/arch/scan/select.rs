@@ -96,7 +96,7 @@ pub(crate) unsafe fn kth_smallest<O: ScanOps, D: DistBuf>(
 /// operations and no memory-carried dependency); more take a counting sort
 /// ([`counting_sort_keys`]), whose increments chain through memory (measurements:
 /// `docs/design/scan.md`).
-pub(crate) const RANK_SORT_MAX: usize = 64;
+pub const RANK_SORT_MAX: usize = 64;
 
 /// Writes the `n` keys `(distance << 16) | index` at `keys` (distinct, non-negative, in index
 /// order, every distance `<= max_dist`) to `idx`/`dist` sorted by `(distance, index)`, which is

@@ -11,14 +11,14 @@ use super::vector::Vector;
 use crate::layout::Lane;
 
 /// Bytes of history (all rows of a tile) scanned by a group of queries before the next tile.
-pub(crate) const TILE_BYTES: usize = 256 * 1024;
+pub const TILE_BYTES: usize = 256 * 1024;
 /// Queries sharing the tiles of a long history (a multiple of every `QB`).
-pub(crate) const GROUP: usize = 64;
+pub const GROUP: usize = 64;
 
 /// Items of the prefix pre-pass ([`prefix_bound`]), and the longest history the two-pass path
 /// ([`super::two_pass`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2
 /// (512 KiB).
-pub(crate) const PREFIX_ITEMS: usize = 32768;
+pub const PREFIX_ITEMS: usize = 32768;
 
 /// Items per tile for `lanes` rows (a multiple of 64, at least 64).
 #[inline(always)]

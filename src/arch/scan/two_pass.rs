@@ -15,7 +15,7 @@ use super::vector::Vector;
 
 /// The longest row (items) whose keys [`select_block`] gathers by masks per block
 /// ([`gather_dense`]); longer rows decide per item ([`gather_sparse`]).
-pub(crate) const DENSE_GATHER_ITEMS: usize = 4096;
+pub const DENSE_GATHER_ITEMS: usize = 4096;
 
 /// Blocks of the longest row [`gather_dense`] takes.
 const DENSE_BLOCKS: usize = DENSE_GATHER_ITEMS / 64;

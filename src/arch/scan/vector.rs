@@ -74,7 +74,7 @@ pub(crate) trait Vector: Copy {
     unsafe fn store_u16(d: Self, out: *mut u16);
 
     /// Whether the two-pass path may keep its distances as `u8` (see
-    /// [`DistBuf`](super::rows::DistBuf), when `maxd <= 254`): the vector type implements the
+    /// [`DistBuf`](super::rows::DistBuf), when `maxd <= U8_MAX_DISTANCE`): the vector type implements the
     /// two block methods below. Otherwise they are never called. Byte packing stays in this
     /// trait because it depends on how the lanes lay out the distances.
     const U8_BUF: bool = false;
