@@ -18,6 +18,9 @@ pub const GROUP: usize = 64;
 /// Items of the prefix pre-pass ([`prefix_bound`]), and the longest history the two-pass path
 /// ([`super::two_pass`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2
 /// (512 KiB).
+// Public only for the tests, through the hidden `eta_hamming::kernel_boundaries`; the links
+// serve the crate's private docs.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const PREFIX_ITEMS: usize = 32768;
 
 /// Items per tile for `lanes` rows (a multiple of 64, at least 64).

@@ -15,6 +15,9 @@ use super::vector::Vector;
 
 /// The longest row (items) whose keys [`select_block`] gathers by masks per block
 /// ([`gather_dense`]); longer rows decide per item ([`gather_sparse`]).
+// Public only for the tests, through the hidden `eta_hamming::kernel_boundaries`; the links
+// serve the crate's private docs.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const DENSE_GATHER_ITEMS: usize = 4096;
 
 /// Blocks of the longest row [`gather_dense`] takes.
