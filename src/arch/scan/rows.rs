@@ -130,6 +130,8 @@ pub(crate) unsafe fn dist_rows<V: Vector, const QB: usize, const W: usize>(
 
 /// The largest distance the two-pass path keeps as a byte ([`DistBuf`] for `u8`): `0xFF` pads
 /// the buffer and must exceed every real distance.
+// Public (hidden) only for `kernel_boundaries`: its doc links name crate-private items.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const U8_MAX_DISTANCE: usize = 254;
 
 /// Element of the two-pass path's distance buffer: `u16` always works; `u8` when every

@@ -96,6 +96,8 @@ pub(crate) unsafe fn kth_smallest<O: ScanOps, D: DistBuf>(
 /// operations and no memory-carried dependency); more take a counting sort
 /// ([`counting_sort_keys`]), whose increments chain through memory (measurements:
 /// `docs/design/scan.md`).
+// Public (hidden) only for `kernel_boundaries`: its doc links name crate-private items.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const RANK_SORT_MAX: usize = 64;
 
 /// Writes the `n` keys `(distance << 16) | index` at `keys` (distinct, non-negative, in index

@@ -11,6 +11,8 @@ use super::vector::Vector;
 use crate::layout::Lane;
 
 /// Bytes of history (all rows of a tile) scanned by a group of queries before the next tile.
+// Public (hidden) only for `kernel_boundaries`: its doc links name crate-private items.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const TILE_BYTES: usize = 256 * 1024;
 /// Queries sharing the tiles of a long history (a multiple of every `QB`).
 pub const GROUP: usize = 64;
@@ -18,6 +20,8 @@ pub const GROUP: usize = 64;
 /// Items of the prefix pre-pass ([`prefix_bound`]), and the longest history the two-pass path
 /// ([`super::two_pass`]) takes: its `u16` distance buffer, `QB` rows of this, stays within L2
 /// (512 KiB).
+// Public (hidden) only for `kernel_boundaries`: its doc links name crate-private items.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const PREFIX_ITEMS: usize = 32768;
 
 /// Items per tile for `lanes` rows (a multiple of 64, at least 64).

@@ -15,6 +15,8 @@ use super::vector::Vector;
 
 /// The longest row (items) whose keys [`select_block`] gathers by masks per block
 /// ([`gather_dense`]); longer rows decide per item ([`gather_sparse`]).
+// Public (hidden) only for `kernel_boundaries`: its doc links name crate-private items.
+#[allow(rustdoc::private_intra_doc_links)]
 pub const DENSE_GATHER_ITEMS: usize = 4096;
 
 /// Blocks of the longest row [`gather_dense`] takes.
