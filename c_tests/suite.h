@@ -833,6 +833,10 @@ static void check_errors(size_t m) {
                      ETA_STATUS_SIZE_OVERFLOW);
     EXPECT_NO_HASHER(eta_hasher_new_from_projection(OFF1(float, proj), d, m, &out),
                      ETA_STATUS_MISALIGNED);
+    /* A misaligned `out` is refused like any other pointer, and not written (issue 13). */
+    EXPECT(&w, eta_hasher_new_seeded(d, m, 1, OFF1(eta_hasher *, pout)), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_hasher_new_from_projection(F32(proj), d, m, OFF1(eta_hasher *, pout)),
+           ETA_STATUS_MISALIGNED);
     {
         const size_t at[3] = {0, d * m / 2, d * m - 1};
         const float bad[3] = {NAN, INFINITY, -INFINITY};
@@ -893,6 +897,28 @@ static void check_errors(size_t m) {
     if (lb > 1) EXPECT(&w, eta_encode_history(h, F32(emb), n, hout.p + 1, S), ETA_STATUS_MISALIGNED);
     EXPECT(&w, eta_encode_history(h, OFF1(float, emb), n, hout.p, S), ETA_STATUS_MISALIGNED);
     EXPECT(&w, eta_encode_history(h, F32(emb), n, emb.p, S), ETA_STATUS_OVERLAP);
+
+    /* ---- outputs over the hasher object: it is an input of every call that takes it (issue
+     * 13). Nothing is written, so the hasher still works and gives the same projection. ---- */
+    {
+        float *before = floats_new(d * m), *after = floats_new(d * m);
+        CHECK_STATUS(eta_hasher_projection(h, before), ETA_STATUS_OK);
+        void *hv = (void *)h;
+        uint16_t *h16 = (uint16_t *)(void *)F32(emb);
+        EXPECT(&w, eta_encode(h, F32(emb), 1, hv), ETA_STATUS_OVERLAP);
+        EXPECT(&w, eta_encode_history(h, F32(emb), 1, hv, 1), ETA_STATUS_OVERLAP);
+        EXPECT(&w, eta_encode_bf16(h, h16, 1, hv), ETA_STATUS_OVERLAP);
+        EXPECT(&w, eta_encode_f16(h, h16, 1, hv), ETA_STATUS_OVERLAP);
+        EXPECT(&w, eta_encode_history_bf16(h, h16, 1, hv, 1), ETA_STATUS_OVERLAP);
+        EXPECT(&w, eta_encode_history_f16(h, h16, 1, hv, 1), ETA_STATUS_OVERLAP);
+        EXPECT(&w, eta_hasher_projection(h, (float *)hv), ETA_STATUS_OVERLAP);
+        CHECK(eta_hasher_dim(h) == d);
+        CHECK(eta_hasher_bits(h) == m);
+        CHECK_STATUS(eta_hasher_projection(h, after), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(after, before, d * m * sizeof(float), "projection after overlap errors");
+        free(before);
+        free(after);
+    }
 
     /* ---- shared scans ---- */
     uint32_t *I = U32(idx);
@@ -1231,10 +1257,159 @@ static void check_half_precision(void) {
     eta_hasher_free(h);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Host-enabled floating-point traps (issue 13, item 1): a host that unmasked FP exceptions
+ * (feenableexcept) must get correct fingerprints, no SIGFPE, and its exact FP state back, the
+ * sticky flags included. Run in a forked child, so that a trap fails this check instead of
+ * killing the suite. glibc on x86-64 and aarch64 only (feenableexcept is a GNU extension); where
+ * the hardware cannot trap (most aarch64 cores, qemu), feenableexcept fails and only the state
+ * is checked. */
+#if defined(__linux__) && defined(__GLIBC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define ETA_FP_TRAPS_TEST 1
+#include <fenv.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+/* The raw FP control/status state of this thread: MXCSR on x86-64, FPCR and FPSR on aarch64. */
+typedef struct {
+    uint64_t control;
+    uint64_t status;
+} fp_state;
+
+static fp_state fp_state_now(void) {
+    fp_state s;
+#if defined(__x86_64__)
+    s.control = _mm_getcsr();
+    s.status = 0;
+#else
+    uint64_t cr, sr;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(cr));
+    __asm__ __volatile__("mrs %0, fpsr" : "=r"(sr));
+    s.control = cr;
+    s.status = sr;
+#endif
+    return s;
+}
+
+/* Sets sticky flags without raising (so without trapping): UNDERFLOW and DIVBYZERO. */
+static void fp_set_some_flags(void) {
+#if defined(__x86_64__)
+    /* MXCSR flags: ZE (bit 2), UE (bit 4). SSE traps only on an operation, never on a flag
+     * already set. */
+    _mm_setcsr(_mm_getcsr() | (1u << 2) | (1u << 4));
+#else
+    /* FPSR cumulative flags: DZC (bit 1), UFC (bit 3); writing them raises nothing. */
+    uint64_t sr;
+    __asm__ __volatile__("mrs %0, fpsr" : "=r"(sr));
+    sr |= (1u << 1) | (1u << 3);
+    __asm__ __volatile__("msr fpsr, %0" : : "r"(sr));
+#endif
+}
+
+#define FP_CHILD_FAIL(code, what)                                                                \
+    do {                                                                                         \
+        fprintf(stderr, "fp traps child (isa %s): %s\n", eta_isa_name(), what);                  \
+        fflush(stderr);                                                                          \
+        _exit(code);                                                                             \
+    } while (0)
+
+/* The child: encodes with every encoder, traps enabled, and checks bits and state. */
+static void fp_traps_child(void) {
+    enum { D = 8, N = 6, M = 70, LANES = 2, STRIDE = 9 };
+    float emb[N * D];
+    uint16_t h16[N * D], b16[N * D];
+    uint64_t state = 99;
+    for (size_t i = 0; i < N * D; i++) {
+        emb[i] = ref_random_float(&state);
+        h16[i] = (uint16_t)(ref_rng_next(&state) >> 48);
+        b16[i] = (uint16_t)(ref_rng_next(&state) >> 48);
+    }
+    /* Specials: inf (inf * 0 and inf - inf are invalid), an overflowing value, a quiet NaN,
+     * signalling NaNs in f16 and bf16 (their widening is an invalid operation on some ISAs). */
+    emb[3] = INFINITY;
+    emb[D + 1] = -INFINITY;
+    emb[2 * D + 5] = 3.0e38f;
+    emb[3 * D + 2] = NAN;
+    h16[4] = 0x7C00;
+    h16[D + 4] = 0x7D00; /* f16 signalling NaN */
+    h16[2 * D + 1] = 0x0001;
+    b16[4] = 0x7F80;
+    b16[D + 3] = 0x7F81; /* bf16 signalling NaN */
+    eta_hasher *h = NULL;
+    if (eta_hasher_new_seeded(D, M, 5, &h) != ETA_STATUS_OK) FP_CHILD_FAIL(10, "hasher");
+    /* First with traps enabled, then (the reference) the same calls with every exception
+     * masked; the state must come back exactly in both. */
+    uint64_t want[6][LANES * STRIDE], got[6][LANES * STRIDE];
+    memset(want, 0, sizeof want);
+    memset(got, 0, sizeof got);
+    for (int pass = 0; pass < 2; pass++) {
+        const int trapping = pass == 0;
+        uint64_t(*o)[LANES * STRIDE] = trapping ? got : want;
+        fp_state before = fp_state_now();
+        int kept = 0;
+        if (trapping) {
+            /* What the machine kept: all five on x86-64; none where traps are unsupported
+             * (most aarch64 cores, qemu) or not emulated (valgrind). */
+            (void)feenableexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW |
+                                 FE_INEXACT);
+            kept = fegetexcept();
+            fp_set_some_flags();
+            before = fp_state_now();
+        }
+        int bad = 0;
+        bad |= eta_encode(h, emb, N, o[0]) != ETA_STATUS_OK;
+        bad |= eta_encode_history(h, emb, N, o[1], STRIDE) != ETA_STATUS_OK;
+        bad |= eta_encode_f16(h, h16, N, o[2]) != ETA_STATUS_OK;
+        bad |= eta_encode_bf16(h, b16, N, o[3]) != ETA_STATUS_OK;
+        bad |= eta_encode_history_f16(h, h16, N, o[4], STRIDE) != ETA_STATUS_OK;
+        bad |= eta_encode_history_bf16(h, b16, N, o[5], STRIDE) != ETA_STATUS_OK;
+        fp_state after = fp_state_now();
+        if (trapping) {
+            const int enabled = fegetexcept();
+            fedisableexcept(FE_ALL_EXCEPT);
+            if (enabled != kept) FP_CHILD_FAIL(11, "the enabled traps changed");
+        }
+        if (bad) FP_CHILD_FAIL(12, "an encoder failed");
+        if (before.control != after.control || before.status != after.status) {
+            fprintf(stderr, "control %#llx -> %#llx, status %#llx -> %#llx\n",
+                    (unsigned long long)before.control, (unsigned long long)after.control,
+                    (unsigned long long)before.status, (unsigned long long)after.status);
+            FP_CHILD_FAIL(13, "the caller's FP state (masks or flags) changed");
+        }
+    }
+    if (memcmp(want, got, sizeof want) != 0) FP_CHILD_FAIL(14, "other bits with traps enabled");
+    eta_hasher_free(h);
+    _exit(0);
+}
+
+static void check_fp_traps(void) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) fp_traps_child();
+    int st = 0;
+    const pid_t waited = waitpid(pid, &st, 0);
+    CHECK(waited == pid);
+    if (WIFSIGNALED(st))
+        fprintf(stderr, "fp traps child (isa %s) killed by signal %d%s\n", eta_isa_name(),
+                WTERMSIG(st), WTERMSIG(st) == SIGFPE ? " (SIGFPE)" : "");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+#else
+static void check_fp_traps(void) {}
+#endif
+
 static const size_t g_widths[] = {1, 8, 16, 17, 32, 33, 64, 65, 128, 4096};
 #define N_WIDTHS (sizeof g_widths / sizeof g_widths[0])
 
 static void run_under_current_isa(uint64_t seed) {
+    check_fp_traps();
     check_half_precision();
     for (size_t i = 0; i < N_WIDTHS; i++) check_width(g_widths[i], seed + i);
     for (size_t i = 0; i < N_WIDTHS; i++) check_errors(g_widths[i]);

@@ -3,6 +3,7 @@
  * every error path, under every instruction set this CPU runs (see suite.h). Built and run by
  * tests/c_abi.rs against the staticlib, the cdylib, with ASan/UBSan and under valgrind.
  */
+#define _GNU_SOURCE /* feenableexcept (glibc) */
 #define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #undef NDEBUG
 #include <assert.h>

@@ -227,7 +227,8 @@ size_t eta_fingerprint_lane_bytes(size_t m);
 /**
  * Makes a hasher for `d`-dimensional embeddings and `m`-bit fingerprints with the frozen
  * projection of `seed` (the generator is specified in the crate docs and never changes), and
- * stores it in `*out`. Errors: `out` NULL, `d` 0, `m` outside `1..=4096`, `d * m` overflowing.
+ * stores it in `*out`. Errors: `out` NULL or misaligned, `d` 0, `m` outside `1..=4096`, `d * m`
+ * overflowing.
  *
  * # Safety
  * `out` is NULL or valid for writing one pointer.
@@ -236,8 +237,9 @@ eta_status eta_hasher_new_seeded(size_t d, size_t m, uint64_t seed, eta_hasher *
 
 /**
  * Makes a hasher with the caller's projection `proj` (`d x m` floats, row-major: the layout of
- * `torch.randn(d, m)`), copied; stores it in `*out`. Errors: NULL pointers, `d` 0, `m` outside
- * `1..=4096`, overflow, a NaN or infinity in `proj` (`ETA_STATUS_NON_FINITE_PROJECTION`).
+ * `torch.randn(d, m)`), copied; stores it in `*out`. Errors: NULL or misaligned pointers, `d` 0,
+ * `m` outside `1..=4096`, overflow, a NaN or infinity in `proj`
+ * (`ETA_STATUS_NON_FINITE_PROJECTION`).
  *
  * # Safety
  * `proj` is valid for reading `d * m` floats; `out` is NULL or valid for writing one pointer.
@@ -269,7 +271,8 @@ size_t eta_hasher_dim(const eta_hasher *hasher);
 size_t eta_hasher_bits(const eta_hasher *hasher);
 
 /**
- * Copies the hasher's projection (`d x m` floats, row-major) into `out`.
+ * Copies the hasher's projection (`d x m` floats, row-major) into `out`, which may not overlap
+ * the hasher (`ETA_STATUS_OVERLAP`).
  *
  * # Safety
  * `hasher` is NULL or live; `out` is valid for writing `d * m` floats.
@@ -278,7 +281,10 @@ eta_status eta_hasher_projection(const eta_hasher *hasher, float *out);
 
 /**
  * Hashes `n` embeddings (`emb`, `n x d` floats, row-major) into `n` fingerprints laid one after
- * another in `out` (`n x lanes` lanes of the lane type for the hasher's `m`).
+ * another in `out` (`n x lanes` lanes of the lane type for the hasher's `m`). `out` may overlap
+ * neither `emb` nor the hasher (`ETA_STATUS_OVERLAP`). Encoding runs with the default
+ * floating-point environment (round-to-nearest, no flushing, every exception masked) whatever
+ * the caller set, and restores the caller's exactly, exception flags included.
  *
  * # Safety
  * `hasher` is NULL or live; `emb` is readable for `n * d` floats; `out` is writable for

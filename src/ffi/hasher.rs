@@ -18,11 +18,31 @@ pub struct EtaHasher {
     inner: SimHasher,
 }
 
+/// Checks `out`, the place for a new hasher, like every other pointer: non-null and aligned
+/// (`ETA_STATUS_NULL_POINTER`, `ETA_STATUS_MISALIGNED`).
+fn check_out(out: *mut *mut EtaHasher) -> Result<()> {
+    span("out", out.cast_const(), 1).map(|_| ())
+}
+
+/// Stores a new hasher in `out`, checked by [`check_out`].
 fn publish(out: *mut *mut EtaHasher, hasher: SimHasher) {
     let boxed = Box::into_raw(Box::new(EtaHasher { inner: hasher }));
-    // SAFETY: `out` was checked non-null by the caller of `publish` and points to writable
+    debug_assert!(check_out(out).is_ok());
+    // SAFETY: `out` was checked non-null and aligned by `check_out` and points to writable
     // storage for one pointer by the C caller's contract.
     unsafe { out.write(boxed) };
+}
+
+/// The buffers a hasher owns, all inputs of every call that takes it (no output may overlap
+/// them): the `EtaHasher` object itself and its projection buffers (see
+/// [`SimHasher::buffers`]).
+fn hasher_spans(ptr: *const EtaHasher, h: &SimHasher) -> [Span; 3] {
+    let [proj, padded] = h.buffers();
+    [
+        Span::of_object("hasher", ptr),
+        Span::of_slice("hasher", proj),
+        Span::of_slice("hasher", padded),
+    ]
 }
 
 /// # Safety
@@ -36,7 +56,8 @@ unsafe fn hasher_ref<'a>(h: *const EtaHasher) -> Result<&'a SimHasher> {
 
 /// Makes a hasher for `d`-dimensional embeddings and `m`-bit fingerprints with the frozen
 /// projection of `seed` (the generator is specified in the crate docs and never changes), and
-/// stores it in `*out`. Errors: `out` NULL, `d` 0, `m` outside `1..=4096`, `d * m` overflowing.
+/// stores it in `*out`. Errors: `out` NULL or misaligned, `d` 0, `m` outside `1..=4096`, `d * m`
+/// overflowing.
 ///
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
@@ -48,9 +69,7 @@ pub unsafe extern "C" fn eta_hasher_new_seeded(
     out: *mut *mut EtaHasher,
 ) -> EtaStatus {
     status(|| {
-        if out.is_null() {
-            return Err(Error::NullPointer { what: "out" });
-        }
+        check_out(out)?;
         check_hasher_shape(d, m)?;
         // The projection the hasher allocates: `d * m` floats must also fit `PTRDIFF_MAX` bytes
         // (as every caller buffer must), or the allocation would panic ("capacity overflow")
@@ -65,8 +84,9 @@ pub unsafe extern "C" fn eta_hasher_new_seeded(
 }
 
 /// Makes a hasher with the caller's projection `proj` (`d x m` floats, row-major: the layout of
-/// `torch.randn(d, m)`), copied; stores it in `*out`. Errors: NULL pointers, `d` 0, `m` outside
-/// `1..=4096`, overflow, a NaN or infinity in `proj` (`ETA_STATUS_NON_FINITE_PROJECTION`).
+/// `torch.randn(d, m)`), copied; stores it in `*out`. Errors: NULL or misaligned pointers, `d` 0,
+/// `m` outside `1..=4096`, overflow, a NaN or infinity in `proj`
+/// (`ETA_STATUS_NON_FINITE_PROJECTION`).
 ///
 /// # Safety
 /// `proj` is valid for reading `d * m` floats; `out` is NULL or valid for writing one pointer.
@@ -79,9 +99,7 @@ pub unsafe extern "C" fn eta_hasher_new_from_projection(
 ) -> EtaStatus {
     status(|| {
         check_hasher_shape(d, m)?;
-        if out.is_null() {
-            return Err(Error::NullPointer { what: "out" });
-        }
+        check_out(out)?;
         let s = span("proj", proj, mul(d, m)?)?;
         // SAFETY: checked by `span`; readable by the caller's contract.
         let p = unsafe { input(s, proj) };
@@ -128,7 +146,8 @@ pub unsafe extern "C" fn eta_hasher_bits(hasher: *const EtaHasher) -> usize {
     })
 }
 
-/// Copies the hasher's projection (`d x m` floats, row-major) into `out`.
+/// Copies the hasher's projection (`d x m` floats, row-major) into `out`, which may not overlap
+/// the hasher (`ETA_STATUS_OVERLAP`).
 ///
 /// # Safety
 /// `hasher` is NULL or live; `out` is valid for writing `d * m` floats.
@@ -142,7 +161,7 @@ pub unsafe extern "C" fn eta_hasher_projection(
         let h = unsafe { hasher_ref(hasher)? };
         let p = h.projection();
         let s = span("out", out, p.len())?;
-        super::span::no_overlap(&[s], &[Span::of_slice("hasher", p)])?;
+        super::span::no_overlap(&[s], &hasher_spans(hasher, h))?;
         // SAFETY: checked by `span` and `no_overlap`; writable by the caller's contract.
         unsafe { output(s, out) }.copy_from_slice(p);
         Ok(())
@@ -170,15 +189,16 @@ impl<E: Element> Entry for Encode<E> {
             Some(stride) => history_lanes(layout.lanes(), self.n, stride)?,
         };
         let out = lanes_span("out", layout, self.out, out_lanes)?;
+        let [object, proj, padded] = hasher_spans(self.hasher, h);
         Ok(Spans {
             layout,
-            inputs: [emb, Span::NONE, Span::NONE],
+            inputs: [object, proj, padded, emb],
             outputs: [out, Span::NONE, Span::NONE],
         })
     }
 
     unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
-        let ([emb, ..], [out, ..]) = (spans.inputs, spans.outputs);
+        let ([.., emb], [out, ..]) = (spans.inputs, spans.outputs);
         // SAFETY: `spans` checked these pointers for these shapes, disjoint; the hasher is live
         // by the caller's contract.
         let (h, emb, out) = unsafe {
@@ -196,7 +216,10 @@ impl<E: Element> Entry for Encode<E> {
 }
 
 /// Hashes `n` embeddings (`emb`, `n x d` floats, row-major) into `n` fingerprints laid one after
-/// another in `out` (`n x lanes` lanes of the lane type for the hasher's `m`).
+/// another in `out` (`n x lanes` lanes of the lane type for the hasher's `m`). `out` may overlap
+/// neither `emb` nor the hasher (`ETA_STATUS_OVERLAP`). Encoding runs with the default
+/// floating-point environment (round-to-nearest, no flushing, every exception masked) whatever
+/// the caller set, and restores the caller's exactly, exception flags included.
 ///
 /// # Safety
 /// `hasher` is NULL or live; `emb` is readable for `n * d` floats; `out` is writable for
@@ -353,6 +376,78 @@ pub unsafe extern "C" fn eta_encode_history_f16(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every call that takes a hasher refuses an output over the hasher object or either of its
+    /// projection buffers (`ETA_STATUS_OVERLAP`), and writes nothing: the hasher is unchanged.
+    #[test]
+    fn an_output_over_the_hasher_or_its_projections_is_an_overlap() {
+        let (d, m) = (3, 70); // 70 bits: a padded copy exists, and two u64 lanes per item
+        let mut h = core::ptr::null_mut();
+        // SAFETY: `h` is valid for writing one pointer.
+        let made = unsafe { eta_hasher_new_seeded(d, m, 7, &mut h) };
+        assert_eq!(made, EtaStatus::Ok);
+        // SAFETY: made just above, freed at the end.
+        let inner = unsafe { &(*h).inner };
+        let [proj, padded] = inner.buffers();
+        assert!(!padded.is_empty());
+        let snapshot = || {
+            let [p, q] = inner.buffers();
+            let at = (p.as_ptr(), p.len(), q.as_ptr(), q.len());
+            (inner.dim(), inner.bits(), at, p.to_vec(), q.to_vec())
+        };
+        let before = snapshot();
+        let emb = [0.5f32; 3];
+        let half = [0x3C00u16; 3];
+        let targets: [*mut c_void; 5] = [
+            h.cast(),
+            h.cast::<u8>().wrapping_add(8).cast(),
+            proj.as_ptr().cast_mut().cast(),
+            padded.as_ptr().cast_mut().cast(),
+            padded
+                .as_ptr()
+                .wrapping_add(padded.len() - 4)
+                .cast_mut()
+                .cast(),
+        ];
+        for (t, &out) in targets.iter().enumerate() {
+            // SAFETY: valid pointers and shapes; every call must refuse before writing.
+            let got = unsafe {
+                [
+                    eta_encode(h, emb.as_ptr(), 1, out),
+                    eta_encode_history(h, emb.as_ptr(), 1, out, 1),
+                    eta_encode_bf16(h, half.as_ptr(), 1, out),
+                    eta_encode_f16(h, half.as_ptr(), 1, out),
+                    eta_encode_history_bf16(h, half.as_ptr(), 1, out, 1),
+                    eta_encode_history_f16(h, half.as_ptr(), 1, out, 1),
+                    eta_hasher_projection(h, out.cast()),
+                ]
+            };
+            assert_eq!(got, [EtaStatus::Overlap; 7], "target {t}");
+            assert!(snapshot() == before, "target {t}: the hasher changed");
+        }
+        // SAFETY: made above, not used after.
+        unsafe { eta_hasher_free(h) };
+    }
+
+    #[test]
+    fn a_misaligned_place_for_a_new_hasher_is_refused_and_not_written() {
+        let mut place = [0u64; 2];
+        let out = place
+            .as_mut_ptr()
+            .cast::<u8>()
+            .wrapping_add(1)
+            .cast::<*mut EtaHasher>();
+        let proj = [1.0f32; 4];
+        // SAFETY: `out` points into `place`, writable for a pointer's bytes; it must be refused.
+        let got = unsafe {
+            [
+                eta_hasher_new_seeded(2, 2, 1, out),
+                eta_hasher_new_from_projection(proj.as_ptr(), 2, 2, out),
+            ]
+        };
+        assert_eq!(got, [EtaStatus::Misaligned; 2]);
+        assert_eq!(place, [0, 0]);
+    }
 
     #[test]
     fn a_seeded_projection_too_large_to_allocate_is_a_size_overflow() {

@@ -26,7 +26,7 @@ impl Entry for FromFingerprints {
         let out = lanes_span("out", layout, self.out.cast_const(), out)?;
         Ok(Spans {
             layout,
-            inputs: [fps, Span::NONE, Span::NONE],
+            inputs: [fps, Span::NONE, Span::NONE, Span::NONE],
             outputs: [out, Span::NONE, Span::NONE],
         })
     }
@@ -67,13 +67,13 @@ impl Entry for Gather {
         let ids = span("ids", self.ids, self.l)?;
         Ok(Spans {
             layout,
-            inputs: [table, ids, Span::NONE],
+            inputs: [table, ids, Span::NONE, Span::NONE],
             outputs: [out, Span::NONE, Span::NONE],
         })
     }
 
     unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
-        let ([table, ids, _], [out, ..]) = (spans.inputs, spans.outputs);
+        let ([table, ids, ..], [out, ..]) = (spans.inputs, spans.outputs);
         // SAFETY: spans checked for these pointers and disjoint (`run`); readable and writable
         // by the caller's contract.
         let (table, ids, out) = unsafe {

@@ -11,7 +11,8 @@
 //! - Every argument is validated before anything is written: `m` in `1..=4096`, `K >= 1`,
 //!   `d >= 1`, `stride >= L`, `L < 2^32 - 1`, `lens[b] <= L`, ids inside the table, products of
 //!   sizes that fit `size_t` (and `PTRDIFF_MAX` bytes), pointers aligned to their element type,
-//!   and outputs that overlap no input or other output.
+//!   and outputs that overlap no input or other output. A hasher is an input of every call that
+//!   takes it: the `eta_hasher` object and the projection buffers it owns.
 //! - A pointer may be NULL only when the size it describes is zero (an empty `std::vector`'s
 //!   `data()` is fine); the documented optional outputs may always be NULL.
 //! - Buffer sizes are implied by the shapes (as in BLAS): the library reads and writes exactly the

@@ -159,13 +159,13 @@ impl Entry for TopkShared {
         let (layout, queries, history) = self.args.spans()?;
         Ok(Spans {
             layout,
-            inputs: [queries, history, Span::NONE],
+            inputs: [queries, history, Span::NONE, Span::NONE],
             outputs: self.out.spans(self.args.b, 1)?,
         })
     }
 
     unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
-        let ([queries, history, _], [idx, dist, filled]) = (spans.inputs, spans.outputs);
+        let ([queries, history, ..], [idx, dist, filled]) = (spans.inputs, spans.outputs);
         // SAFETY: all spans checked for these pointers and disjoint (`run`).
         let (queries, history) = unsafe { self.args.views::<T>(queries, history)? };
         // SAFETY: as above; writable by the caller's contract.
@@ -198,13 +198,13 @@ impl Entry for TopkBatch {
         let lens = unsafe { self.args.lens()? };
         Ok(Spans {
             layout,
-            inputs: [queries, histories, lens],
+            inputs: [queries, histories, lens, Span::NONE],
             outputs,
         })
     }
 
     unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
-        let ([queries, histories, lens], [idx, dist, filled]) = (spans.inputs, spans.outputs);
+        let ([queries, histories, lens, _], [idx, dist, filled]) = (spans.inputs, spans.outputs);
         // SAFETY: all spans checked for these pointers and disjoint (`run`).
         let (queries, histories) = unsafe { self.args.views::<T>(queries, histories, lens)? };
         // SAFETY: as above; writable by the caller's contract.
@@ -236,13 +236,13 @@ impl Entry for DistancesShared {
         let out = span("out", self.out.cast_const(), mul(self.args.b, self.args.l)?)?;
         Ok(Spans {
             layout,
-            inputs: [queries, history, Span::NONE],
+            inputs: [queries, history, Span::NONE, Span::NONE],
             outputs: [out, Span::NONE, Span::NONE],
         })
     }
 
     unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
-        let ([queries, history, _], [out, ..]) = (spans.inputs, spans.outputs);
+        let ([queries, history, ..], [out, ..]) = (spans.inputs, spans.outputs);
         // SAFETY: all spans checked for these pointers and disjoint (`run`); `out` writable by
         // the caller's contract.
         let ((queries, history), out) = unsafe {
@@ -269,13 +269,13 @@ impl Entry for DistancesBatch {
         let lens = unsafe { self.args.lens()? };
         Ok(Spans {
             layout,
-            inputs: [queries, histories, lens],
+            inputs: [queries, histories, lens, Span::NONE],
             outputs: [out, Span::NONE, Span::NONE],
         })
     }
 
     unsafe fn call<T: Lane>(self, spans: &Spans) -> Result<()> {
-        let ([queries, histories, lens], [out, ..]) = (spans.inputs, spans.outputs);
+        let ([queries, histories, lens, _], [out, ..]) = (spans.inputs, spans.outputs);
         // SAFETY: all spans checked for these pointers and disjoint (`run`); `out` writable by
         // the caller's contract.
         let ((queries, histories), out) = unsafe {

@@ -27,6 +27,16 @@ impl Span {
         bytes: 0,
     };
 
+    /// The bytes of one object the library owns at `p` (the hasher), an input like
+    /// [`Span::of_slice`]'s.
+    pub(super) fn of_object<T>(what: &'static str, p: *const T) -> Span {
+        Span {
+            what,
+            addr: p as usize,
+            bytes: mem::size_of::<T>(),
+        }
+    }
+
     /// The bytes of a slice the library owns (an input the C caller's outputs must not overlap).
     pub(super) fn of_slice<T>(what: &'static str, s: &[T]) -> Span {
         Span {
@@ -169,11 +179,12 @@ pub(super) unsafe fn lens_span(lens: *const u32, b: usize, cap: usize) -> Result
 }
 
 /// The checked buffers of one call: the fingerprint layout, and the spans of its inputs and
-/// outputs in the order of the C arguments (unused slots [`Span::NONE`]). No output may overlap
-/// an input or another output.
+/// outputs in the order of the C arguments (unused slots [`Span::NONE`]); a hasher argument
+/// stands for the buffers it owns (the object and its projections). No output may overlap an
+/// input or another output.
 pub(super) struct Spans {
     pub layout: Layout,
-    pub inputs: [Span; 3],
+    pub inputs: [Span; 4],
     pub outputs: [Span; 3],
 }
 

@@ -145,6 +145,12 @@ impl SimHasher {
         &self.proj
     }
 
+    /// The buffers this hasher owns besides itself: the projection as given and its padded
+    /// copy (empty when there is none). The C ABI keeps callers' outputs off them.
+    pub(crate) fn buffers(&self) -> [&[f32]; 2] {
+        [&self.proj, self.padded.as_deref().unwrap_or(&[])]
+    }
+
     /// The kernels' view of the projection.
     fn projection_view(&self) -> Projection<'_> {
         let m = self.bits();
