@@ -291,9 +291,12 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
         debug_assert!(c0 + CC * S::LANES <= stride && c0 % 64 + CC * S::LANES <= 64);
         let xp = x.as_ptr();
         // SAFETY: the caller guarantees `S` and the bounds: for `k < d`, `p + k * stride + c *
-        // LANES + LANES <= padded.len()` and `xp + r * d + k < xp + x.len()`.
+        // LANES + LANES <= padded.len()` and `xp + r * d + k < xp + x.len()`. `p` itself only
+        // advances by `wrapping_add`: after the last row (and from an empty `padded` when
+        // `d == 0`) it lies past the projection, which `add` may not even compute; it is
+        // dereferenced only for `k < d`, where it is the in-bounds row `k`.
         unsafe {
-            let mut p = proj.padded.as_ptr().add(c0);
+            let mut p = proj.padded.as_ptr().wrapping_add(c0);
             let mut acc = [[S::zero(); CC]; RR];
             for k in 0..d {
                 let mut row = [S::zero(); CC];
@@ -306,7 +309,7 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
                         acc[r][c] = S::fma(e, row[c], acc[r][c]);
                     }
                 }
-                p = p.add(stride);
+                p = p.wrapping_add(stride);
             }
             let (word, shift) = (c0 / 64, c0 % 64);
             for r in 0..RR {

@@ -148,21 +148,14 @@ pub(crate) unsafe fn select_block<O: ScanOps, const QB: usize, D: DistBuf>(
         // Indices are below `len <= PREFIX_ITEMS = 2^15` and distances at most 4096, so a key
         // `(x << 16) | i` is a positive `i32`.
         if row_len <= DENSE_GATHER_ITEMS {
-            // SAFETY: `row` holds `row_len <= 2^15` distances, at most 4096 each; `keys` holds
-            // more than `below`, `tie_idx` exactly `ties`; `kth_smallest` counted exactly.
+            // SAFETY: `row` holds `row_len <= 2^15` distances, at most 4096 each; the writes
+            // are bounded by the slices' lengths whatever the counts.
             unsafe {
-                gather_dense::<O, D>(
-                    &mut lists,
-                    row.as_ptr(),
-                    row_len,
-                    kth,
-                    ties,
-                    keys.as_mut_ptr(),
-                    tie_idx.as_mut_ptr(),
-                )
+                gather_dense::<O, D>(&mut lists, row.as_ptr(), row_len, kth, ties, keys, tie_idx)
             };
         } else {
-            // SAFETY: as above; `keys` holds at least `k + 2` slots.
+            // SAFETY: as above; the writes are bounded by the slices' lengths whatever the
+            // counts (`keys` holds at least `k + 2` slots, so exact counts are never clamped).
             unsafe { gather_sparse::<O, D>(row, kth, ties, keys, tie_idx) };
         }
         dist[below..].fill(kth.dist as u16);
@@ -189,10 +182,16 @@ pub(crate) unsafe fn select_block<O: ScanOps, const QB: usize, D: DistBuf>(
 /// steps, each taking the lowest set bit of the current mask and moving to the next listed
 /// mask when it empties (the alternatives measured: `docs/design/scan.md`).
 ///
+/// Bounded by construction: at most `keys.len()` keys and `ties_out.len()` ties are written
+/// (the counts are clamped to the slices), and every distance read is inside the row (the
+/// item index is clamped to `row_len - 1`), so counts that disagree with the masks (a kernel
+/// off by one) cannot write or read out of bounds: debug builds panic, release builds write
+/// wrong (in-bounds) keys.
+///
 /// # Safety
-/// `row..row + row_len` readable; `keys` writable for `kth.below` keys, `ties_out` for `ties`;
-/// `row_len <= 2^15`, distances below `2^15`; the counts are exact (`kth.below` items under
-/// `kth.dist`, at least `ties` at it); the instruction set of `O` is available.
+/// `row..row + row_len` readable; `row_len <= 2^15`, distances below `2^15`; the instruction
+/// set of `O` is available. For a correct result the counts are exact (`kth.below` items under
+/// `kth.dist`, at least `ties` at it) and fit the slices.
 #[inline(always)]
 unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
     lists: &mut BlockLists,
@@ -200,10 +199,19 @@ unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
     row_len: usize,
     kth: Kth,
     ties: usize,
-    keys: *mut i32,
-    ties_out: *mut u32,
+    keys: &mut [i32],
+    ties_out: &mut [u32],
 ) {
-    let (bound, below) = (kth.dist, kth.below);
+    debug_assert!(
+        kth.below <= keys.len() && ties <= ties_out.len(),
+        "gather_dense: counts exceed the buffers"
+    );
+    let bound = kth.dist;
+    // The bounds of every write below: clamped counts (no-ops when the counts are exact).
+    let below = kth.below.min(keys.len()).min(row_len);
+    let ties = ties.min(ties_out.len());
+    let last = row_len.saturating_sub(1);
+    let (keys, ties_out) = (keys.as_mut_ptr(), ties_out.as_mut_ptr());
     let (mut nl, mut ne) = (0, 0);
     for c in (0..row_len).step_by(64) {
         // SAFETY: `c + 64 <= row_len`, readable.
@@ -224,9 +232,13 @@ unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
     }
     let (mut p, mut m, mut next) = (0, lists.lt_mask[0], lists.lt_mask[1]);
     for n in 0..below {
-        let i = lists.lt_base[p] as usize + m.trailing_zeros() as usize;
-        // SAFETY: `i` is a real item of the row (a set mask bit); `n < below` keys are
-        // writable. The key is positive: `i < 2^15`, distances below `2^15`.
+        debug_assert!(m != 0, "gather_dense: fewer items under kth than kth.below");
+        // A set mask bit, a real item of the row, when the counts are exact; clamped to the
+        // row's last distance whatever they are.
+        let i = (lists.lt_base[p] as usize + m.trailing_zeros() as usize).min(last);
+        // SAFETY: `i <= row_len - 1` (clamped; `below <= row_len` so `row_len > 0` here) is
+        // readable; `n < below <= keys.len()`, writable. The key is positive: `i < 2^15`,
+        // distances below `2^15`.
         unsafe {
             let x = (*row.add(i)).get() as i32;
             keys.add(n).write((x << 16) | i as i32);
@@ -241,8 +253,9 @@ unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
     }
     let (mut p, mut m, mut next) = (0, lists.eq_mask[0], lists.eq_mask[1]);
     for e in 0..ties {
+        debug_assert!(m != 0, "gather_dense: fewer items at kth than ties");
         let i = lists.eq_base[p] + m.trailing_zeros();
-        // SAFETY: `e < ties` slots are writable.
+        // SAFETY: `e < ties <= ties_out.len()`, writable.
         unsafe { ties_out.add(e).write(i) };
         m &= m - 1;
         let empty = m == 0;
@@ -260,10 +273,15 @@ unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
 /// the ties), ties `keys[below + 1..][..ties]` (slot `k + 1` the junk past the last tie), then
 /// copied to `tie_idx`. Same outputs as [`gather_dense`].
 ///
+/// Bounded by construction: the counts are clamped to what `keys` holds (`below + ties + 2`
+/// slots) and the key slot to `below`, so a kernel whose masks find more items under
+/// `kth.dist` than `kth.below` cannot write past `keys`: debug builds panic (the final counts
+/// disagree), release builds write wrong (in-bounds) keys.
+///
 /// # Safety
-/// `row.len()` a multiple of 64, at most `2^15`, distances below `2^15`; `keys` holds at least
-/// `kth.below + ties + 2` slots, `tie_idx` at least `ties`; the counts are exact; the
-/// instruction set of `O` is available.
+/// `row.len()` a multiple of 64, at most `2^15`, distances below `2^15`; the instruction set
+/// of `O` is available. For a correct result `keys` holds at least `kth.below + ties + 2`
+/// slots, `tie_idx` at least `ties`, and the counts are exact.
 #[inline(always)]
 unsafe fn gather_sparse<O: ScanOps, D: DistBuf>(
     row: &[D],
@@ -272,7 +290,15 @@ unsafe fn gather_sparse<O: ScanOps, D: DistBuf>(
     keys: &mut [i32],
     tie_idx: &mut [u32],
 ) {
-    let (bound, below) = (kth.dist, kth.below);
+    debug_assert!(
+        kth.below + ties + 2 <= keys.len(),
+        "gather_sparse: counts exceed the buffer"
+    );
+    let bound = kth.dist;
+    // The bounds of every write below: clamped counts (no-ops when the counts fit `keys`).
+    let cap = keys.len().saturating_sub(2);
+    let below = kth.below.min(cap);
+    let ties = ties.min(cap - below).min(tie_idx.len());
     let out = keys.as_mut_ptr();
     let tie_buf = below + 1;
     let (mut n, mut e) = (0, 0);
@@ -284,10 +310,11 @@ unsafe fn gather_sparse<O: ScanOps, D: DistBuf>(
             m &= m - 1;
             let x = row[i].get();
             let lt = x < bound;
-            // SAFETY: `n <= below` and `tie_buf + e <= below + ties + 1`, inside `keys` (see
-            // the contract).
+            // SAFETY: the key slot `min(n, below) <= below` and the tie slot `tie_buf + e <=
+            // below + ties + 1 <= keys.len() - 1` (the clamps above) are inside `keys`; `n`
+            // itself is left unclamped so that a miscount shows in the final assertion.
             unsafe {
-                out.add(n).write(((x as i32) << 16) | i as i32);
+                out.add(n.min(below)).write(((x as i32) << 16) | i as i32);
                 out.add(tie_buf + e).write(i as i32);
             }
             n += usize::from(lt);
@@ -297,5 +324,117 @@ unsafe fn gather_sparse<O: ScanOps, D: DistBuf>(
     for (o, &i) in tie_idx.iter_mut().zip(&keys[tie_buf..][..ties]) {
         *o = i as u32;
     }
-    debug_assert!(n == below && e == ties);
+    debug_assert!(
+        n == below && e == ties,
+        "gather_sparse: the masks disagree with the counts"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    //! The gathers' guards: counts that disagree with the masks (or with the buffers) never
+    //! write outside the slices given; debug builds panic.
+    use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    /// The portable `ScanOps` (every default), so the guards are tested on any machine.
+    struct Portable;
+    impl ScanOps for Portable {}
+
+    const CANARY: i32 = -7;
+    const CANARIES: usize = 16;
+
+    /// 64 distances: 10 items at 1 (under `kth.dist = 3`), 2 at 3, the rest at 9.
+    fn row() -> Vec<u16> {
+        let mut r = vec![9u16; 64];
+        for i in 0..10 {
+            r[i * 6] = 1;
+        }
+        (r[1], r[2]) = (3, 3);
+        r
+    }
+
+    /// Runs `f` over the first `len` slots of a key buffer followed by canaries; whether it
+    /// panicked must be whether debug assertions are on, and the canaries must be intact.
+    fn guarded(len: usize, f: impl FnOnce(&mut [i32])) {
+        let mut buf = vec![CANARY; len + CANARIES];
+        let r = catch_unwind(AssertUnwindSafe(|| f(&mut buf[..len])));
+        assert_eq!(
+            r.is_err(),
+            cfg!(debug_assertions),
+            "a miscount must panic in debug"
+        );
+        assert!(buf[len..].iter().all(|&c| c == CANARY), "{:?}", &buf[len..]);
+    }
+
+    #[test]
+    fn sparse_gather_with_too_few_counted_writes_nothing_out_of_bounds() {
+        let row = row();
+        // The masks find 10 items under 3 but the count says 7: before the guard, keys went
+        // to slots 0..=9 of a buffer of `7 + 0 + 2 = 9`.
+        let kth = Kth { dist: 3, below: 7 };
+        guarded(9, |keys| {
+            keys.fill(0);
+            // SAFETY: portable ops; the row holds 64 distances.
+            unsafe { gather_sparse::<Portable, u16>(&row, kth, 0, keys, &mut []) }
+        });
+    }
+
+    #[test]
+    fn dense_gather_with_a_count_past_the_buffer_writes_nothing_out_of_bounds() {
+        let row = row();
+        // Exact counts (10 under 3, 2 ties) but a key buffer one short: before the guard the
+        // tenth key went one past it.
+        let kth = Kth { dist: 3, below: 10 };
+        let mut ties = [0u32; 2];
+        guarded(9, |keys| {
+            let mut lists = BlockLists::new();
+            // SAFETY: portable ops; the row holds 64 distances.
+            unsafe {
+                gather_dense::<Portable, u16>(&mut lists, row.as_ptr(), 64, kth, 2, keys, &mut ties)
+            }
+        });
+    }
+
+    #[test]
+    fn dense_gather_with_one_too_many_counted_stays_in_bounds() {
+        let row = row();
+        // 11 counted under 3 where the masks find 10 (a kernel off by one): before the guard
+        // the eleventh key read the distance one past the row.
+        let kth = Kth { dist: 3, below: 11 };
+        let mut ties = [0u32; 2];
+        guarded(11, |keys| {
+            let mut lists = BlockLists::new();
+            // SAFETY: portable ops; the row holds 64 distances.
+            unsafe {
+                gather_dense::<Portable, u16>(&mut lists, row.as_ptr(), 64, kth, 2, keys, &mut ties)
+            }
+        });
+    }
+
+    #[test]
+    fn gathers_agree_with_exact_counts() {
+        let row = row();
+        let kth = Kth { dist: 3, below: 10 };
+        let want: Vec<i32> = (0..10).map(|i| (1 << 16) | (i * 6)).collect();
+        let (mut dense, mut sparse) = (vec![0i32; 14], vec![0i32; 14]);
+        let (mut td, mut ts) = ([0u32; 2], [0u32; 2]);
+        let mut lists = BlockLists::new();
+        // SAFETY: portable ops; the row holds 64 distances; the counts are exact.
+        unsafe {
+            gather_dense::<Portable, u16>(
+                &mut lists,
+                row.as_ptr(),
+                64,
+                kth,
+                2,
+                &mut dense,
+                &mut td,
+            );
+            gather_sparse::<Portable, u16>(&row, kth, 2, &mut sparse, &mut ts);
+        }
+        assert_eq!(&dense[..10], &want[..]);
+        assert_eq!(&sparse[..10], &want[..]);
+        assert_eq!((td, ts), ([1, 2], [1, 2]));
+    }
 }

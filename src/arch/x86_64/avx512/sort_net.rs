@@ -147,21 +147,29 @@ pub(crate) unsafe fn sort_net(keys: *const i32, n: usize, idx: *mut u32, dist: *
     #[inline(always)]
     unsafe fn run<const R: usize>(keys: *const i32, n: usize, idx: *mut u32, dist: *mut u16) {
         // SAFETY: for the whole body, guaranteed by the caller (`n <= 16 R`); the masked
-        // loads and stores touch only the lanes of the `n` real keys.
+        // loads and stores touch only the lanes of the `n` real keys. The address of register
+        // `r` is computed by `wrapping_add`: for `16 r >= n` (a fully masked register, e.g.
+        // `n = 40` in 4 registers) it lies past the buffers, which `add` may not compute; a
+        // masked-off lane is never accessed and never faults, so such a load or store touches
+        // nothing.
         unsafe {
             let pad = _mm512_set1_epi32(i32::MAX);
             let mask = |r: usize| ((1u32 << n.saturating_sub(16 * r).min(16)) - 1) as u16;
             let mut v = [pad; R];
             for (r, x) in v.iter_mut().enumerate() {
-                *x = _mm512_mask_loadu_epi32(pad, mask(r), keys.add(16 * r).cast());
+                *x = _mm512_mask_loadu_epi32(pad, mask(r), keys.wrapping_add(16 * r).cast());
             }
             sort_regs::<R>(&mut v);
             let low16 = _mm512_set1_epi32(0xFFFF);
             for (r, x) in v.into_iter().enumerate() {
                 let m = mask(r);
-                _mm512_mask_storeu_epi32(idx.add(16 * r).cast(), m, _mm512_and_si512(x, low16));
+                _mm512_mask_storeu_epi32(
+                    idx.wrapping_add(16 * r).cast(),
+                    m,
+                    _mm512_and_si512(x, low16),
+                );
                 let d = _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(x));
-                _mm256_mask_storeu_epi16(dist.add(16 * r).cast(), m, d);
+                _mm256_mask_storeu_epi16(dist.wrapping_add(16 * r).cast(), m, d);
             }
         }
     }
