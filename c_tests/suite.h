@@ -1164,6 +1164,19 @@ static void check_multithreaded(void) {
         CHECK_SAME_BYTES(idx, iwant, B * K * 4, "eta_topk_shared_mt indices");
         CHECK_SAME_BYTES(dist, dwant, B * K * 2, "eta_topk_shared_mt distances");
     }
+    /* A cap on the threads per call changes no result; 0 removes it again. */
+    const size_t cap_before = eta_max_threads();
+    for (size_t cap = 1; cap <= 2; cap++) {
+        CHECK_STATUS(eta_set_max_threads(cap), ETA_STATUS_OK);
+        CHECK(eta_max_threads() == cap);
+        memset(idx, CANARY, B * K * 4);
+        CHECK_STATUS(eta_topk_shared_mt(qs, B, hist, L, L, m, K, idx, dist, NULL, 5), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(idx, iwant, B * K * 4, "eta_topk_shared_mt indices, capped");
+        CHECK_SAME_BYTES(dist, dwant, B * K * 2, "eta_topk_shared_mt distances, capped");
+    }
+    CHECK_STATUS(eta_set_max_threads(0), ETA_STATUS_OK);
+    CHECK(eta_max_threads() == 0);
+    CHECK_STATUS(eta_set_max_threads(cap_before), ETA_STATUS_OK);
     /* Per-query: BB histories of capacity LB cut from the same items, lens LB, 0, 17, LB - 1. */
     const uint32_t lens[4] = {(uint32_t)LB, 0, 17, (uint32_t)(LB - 1)};
     uint64_t *hists = words_new(BB * LB);

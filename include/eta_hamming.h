@@ -510,6 +510,22 @@ eta_status eta_history_gather(const void *table,
                               void *out,
                               size_t stride);
 
+/**
+ * Caps the threads any one `_mt` call runs on, the calling thread included (`0`: no cap):
+ * `threads = 0` then picks at most `max_threads`, a larger explicit count counts as
+ * `max_threads`, and the pool starts at most `max_threads - 1` workers. Process-wide; calls
+ * already running keep their split; workers already started are not stopped (they sleep).
+ * `1` keeps every call on its caller's thread, which suits a server that already runs its
+ * requests on its own threads (README, "Threads"). Always `ETA_STATUS_OK`.
+ */
+eta_status eta_set_max_threads(size_t max_threads);
+
+/**
+ * The cap set by `eta_set_max_threads` or, before any, read from `ETA_HAMMING_MAX_THREADS`
+ * (an unset or non-integer value: no cap); `0` for none.
+ */
+size_t eta_max_threads(void);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

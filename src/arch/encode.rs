@@ -199,10 +199,11 @@ impl<S: Simd, const R: usize, const C: usize> Encoder<S, R, C> {
         debug_assert!(proj.padded.len() == d * proj.stride && proj.stride.is_multiple_of(PAD_COLS));
         let out = &mut out[..n * words];
         out.fill(0);
-        let mut buf = match emb {
-            Rows::F32(_) => Vec::new(),
-            _ => vec![0.0f32; R * d],
-        };
+        // From the per-thread pool: no allocation after the thread's first call.
+        let mut buf = crate::arch::scratch::Pooled::<f32>::take(match emb {
+            Rows::F32(_) => 0,
+            _ => R * d,
+        });
         let mut i0 = 0;
         while i0 < n {
             let rows = R.min(n - i0);

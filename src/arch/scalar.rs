@@ -12,6 +12,7 @@
 //! every target (a library call where the CPU has no FMA unit), so these bits are the contract's.
 
 use super::encode::{widen_scalar, Projection, Rows};
+use super::scratch::Pooled;
 use super::{BatchScan, Kernels, LaneKernels, SharedScan};
 use crate::isa::Isa;
 use crate::layout::Lane;
@@ -61,10 +62,20 @@ pub(crate) fn select_sorted(keys: &mut [u64], k: usize, idx: &mut [u32], dist: &
     }
 }
 
-/// Replaces `keys` with the key `(distance << 32) | index` of each item `0..len` of `hist`.
-fn distance_keys<T: Lane>(q: &[T], hist: &[T], len: usize, stride: usize, keys: &mut Vec<u64>) {
-    keys.clear();
-    keys.extend((0..len).map(|i| (u64::from(distance(q, hist, stride, i)) << 32) | i as u64));
+/// Writes the key `(distance << 32) | index` of each item `0..len` of `hist` into `keys[..len]`
+/// and returns that part.
+fn distance_keys<'k, T: Lane>(
+    q: &[T],
+    hist: &[T],
+    len: usize,
+    stride: usize,
+    keys: &'k mut [u64],
+) -> &'k mut [u64] {
+    let keys = &mut keys[..len];
+    for (i, key) in keys.iter_mut().enumerate() {
+        *key = (u64::from(distance(q, hist, stride, i)) << 32) | i as u64;
+    }
+    keys
 }
 
 pub(crate) fn topk_shared<T: Lane>(
@@ -74,12 +85,13 @@ pub(crate) fn topk_shared<T: Lane>(
     dist: &mut [u16],
 ) {
     // No scratch at all without queries (`L` may be huge with `B = 0`).
-    let mut keys = Vec::with_capacity(if a.nq == 0 { 0 } else { a.len });
+    // (Pooled: no allocation after the thread's first call, for histories up to 1 MiB of keys.)
+    let mut keys = Pooled::<u64>::take(if a.nq == 0 { 0 } else { a.len });
     for b in 0..a.nq {
         let q = &a.q[b * a.lanes..][..a.lanes];
         let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
-        distance_keys(q, a.hist, a.len, a.stride, &mut keys);
-        select_sorted(&mut keys, k, ri, rd);
+        let keys = distance_keys(q, a.hist, a.len, a.stride, &mut keys);
+        select_sorted(keys, k, ri, rd);
     }
 }
 
@@ -91,7 +103,7 @@ pub(crate) fn topk_batch<T: Lane>(
 ) {
     // Scratch for the longest valid history, not the capacity (`L` may be huge, or `B = 0`).
     let longest = a.lens.iter().max().map_or(0, |&l| l as usize);
-    let mut keys = Vec::with_capacity(longest);
+    let mut keys = Pooled::<u64>::take(longest);
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
         if len == 0 {
@@ -100,8 +112,8 @@ pub(crate) fn topk_batch<T: Lane>(
         let q = &a.q[b * a.lanes..][..a.lanes];
         let hist = &a.hists[b * a.lanes * a.stride..];
         let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
-        distance_keys(q, hist, len, a.stride, &mut keys);
-        select_sorted(&mut keys, k, ri, rd);
+        let keys = distance_keys(q, hist, len, a.stride, &mut keys);
+        select_sorted(keys, k, ri, rd);
     }
 }
 
@@ -134,10 +146,11 @@ pub(crate) fn encode(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [
     let (d, m) = (proj.d, proj.m);
     let proj = proj.rows;
     let words = m.div_ceil(64);
-    let mut acc = vec![0.0f32; m];
-    let mut x = vec![0.0f32; d];
+    // One pooled buffer for both (no allocation after the thread's first call).
+    let mut buf = Pooled::<f32>::take(m + d);
+    let (acc, x) = buf.split_at_mut(m);
     for e in 0..n {
-        widen_scalar(emb.slice(e * d, d), &mut x);
+        widen_scalar(emb.slice(e * d, d), x);
         acc.fill(0.0); // +0.0, the contract's starting value
         for (k, &xk) in x.iter().enumerate() {
             let row = &proj[k * m..][..m];

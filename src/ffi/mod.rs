@@ -46,6 +46,8 @@ mod hasher;
 mod scan;
 // History builders.
 mod history;
+// The worker pool of the `_mt` calls.
+mod pool;
 // Spans, the overlap check, views, and the steps of every fingerprint entry point.
 mod span;
 
@@ -53,6 +55,7 @@ pub use hasher::*;
 pub use history::*;
 pub use isa::*;
 pub use layout::*;
+pub use pool::*;
 pub use scan::*;
 
 /// Bits a fingerprint may have at most.

@@ -219,7 +219,8 @@ impl SimHasher {
         let proj = self.projection_view();
         let (d, m, lanes) = (self.d, self.bits(), self.layout.lanes());
         let words = m.div_ceil(64);
-        let mut scratch = vec![0u64; CHUNK.min(n) * words];
+        // From the per-thread pool: no allocation after the thread's first call.
+        let mut scratch = crate::arch::scratch::Pooled::<u64>::take(CHUNK.min(n) * words);
         // The contract's bits need round-to-nearest and subnormals, whatever the host set.
         let _fp = crate::fpenv::StrictFp::enter();
         for start in (0..n).step_by(CHUNK) {

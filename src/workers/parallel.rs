@@ -31,7 +31,10 @@
 //! their turn). What a split costs, as measured, and why these thresholds:
 //! `docs/design/workers.md`.
 
+use std::sync::{Mutex, PoisonError};
+
 use super::pool;
+use crate::arch::scratch::Pooled;
 use crate::dispatch::Engine;
 use crate::error::{Error, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
@@ -61,10 +64,31 @@ fn thread_count(requested: usize, work: usize) -> usize {
         } else {
             MIN_WORK_PER_THREAD * COLD_FACTOR
         };
-        pool::cores().min(work / per).max(1)
+        pool::thread_limit().min(work / per).max(1)
     } else {
-        requested.min(MAX_PARTS)
+        match pool::max_threads() {
+            0 => requested.min(MAX_PARTS),
+            cap => requested.min(MAX_PARTS).min(cap),
+        }
     }
+}
+
+pub use pool::MAX_THREADS_ENV_VAR;
+
+/// Caps the threads any one call runs on, the calling thread included: `threads = 0` then
+/// picks at most `n`, an explicit count above `n` counts as `n`, and the pool starts at most
+/// `n - 1` workers. `0` removes the cap. Process-wide; calls already running keep their split.
+/// The initial cap comes from [`MAX_THREADS_ENV_VAR`] (`ETA_HAMMING_MAX_THREADS`, read at the
+/// first call that splits or asks; no integer: no cap). Lowering the cap after the pool has
+/// started stops no worker: the extra ones only sleep. `1` keeps every call on its caller's
+/// thread (a server that already runs one request per core: README, "Threads").
+pub fn set_max_threads(n: usize) {
+    pool::set_max_threads(n);
+}
+
+/// The cap set by [`set_max_threads`] or `ETA_HAMMING_MAX_THREADS`; 0 for none.
+pub fn max_threads() -> usize {
+    pool::max_threads()
 }
 
 /// The most parts one call is cut into: an explicit thread count above it counts as this many.
@@ -78,15 +102,28 @@ const QUERY_COST: usize = 1024;
 
 /// `n` queries cut into `parts` contiguous ranges of near-equal total `cost` (`total` in all),
 /// none empty.
+#[cfg(test)]
 fn balanced(
     n: usize,
     parts: usize,
     total: usize,
     cost: impl Fn(usize) -> usize,
 ) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::with_capacity(parts);
+    let mut ranges = vec![(0, 0); parts];
+    balanced_into(n, total, cost, &mut ranges);
+    ranges
+}
+
+/// [`balanced`] into `ranges` (one per part; `1 <= ranges.len() <= n`).
+fn balanced_into(
+    n: usize,
+    total: usize,
+    cost: impl Fn(usize) -> usize,
+    ranges: &mut [(usize, usize)],
+) {
+    let parts = ranges.len();
     let (mut start, mut acc) = (0usize, 0usize);
-    for i in 0..parts {
+    for (i, range) in ranges.iter_mut().enumerate() {
         // Close part `i` once its cumulative cost reaches its share, leaving one query for each
         // later part.
         let goal = (total as u128 * (i as u128 + 1) / parts as u128) as usize;
@@ -99,10 +136,67 @@ fn balanced(
         if i == parts - 1 {
             end = n;
         }
-        ranges.push((start, end - start));
+        *range = (start, end - start);
         start = end;
     }
-    ranges
+}
+
+/// Parts whose ranges [`Parallel::topk_batch`] keeps on the stack; more take a vector.
+const STACK_PARTS: usize = 64;
+
+/// A caller's output buffer shared by the parts of one call, each writing its own range.
+struct Shared<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: the parts only reach the buffer through `range`, whose contract keeps the ranges of
+// live slices disjoint, so sharing a `Shared` is handing disjoint `&mut [T]` to threads, which
+// `T: Send` allows.
+unsafe impl<T: Send> Sync for Shared<'_, T> {}
+
+impl<'a, T> Shared<'a, T> {
+    fn new(s: &'a mut [T]) -> Shared<'a, T> {
+        Shared {
+            ptr: s.as_mut_ptr(),
+            len: s.len(),
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// `buf[start..start + len]` (panics when out of bounds).
+    ///
+    /// # Safety
+    /// No other slice from `range` that overlaps this one is alive at the same time.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn range(&self, start: usize, len: usize) -> &mut [T] {
+        assert!(
+            start <= self.len && len <= self.len - start,
+            "part out of bounds"
+        );
+        // SAFETY: in bounds of the buffer borrowed for `'a` (checked above), and not aliased
+        // by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
+/// Keeps the first error of a split call's parts.
+fn keep_first(first: &Mutex<Option<Error>>, r: Result<()>) {
+    if let Err(e) = r {
+        let mut g = first.lock().unwrap_or_else(PoisonError::into_inner);
+        if g.is_none() {
+            *g = Some(e);
+        }
+    }
+}
+
+/// The error [`keep_first`] kept, if any.
+fn first_error(first: Mutex<Option<Error>>) -> Result<()> {
+    match first.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Start and length of part `i` of `n` items cut into `parts` near-equal contiguous ranges.
@@ -156,8 +250,8 @@ impl Parallel {
         if by_history {
             self.split_history(parts, queries, history, k, idx, dist)?;
         } else {
-            let ranges: Vec<(usize, usize)> = (0..parts).map(|i| part(b, parts, i)).collect();
-            split_queries(&ranges, k, idx, dist, None, |range, ri, rd, _| {
+            let range = |i| part(b, parts, i);
+            split_queries(parts, range, k, idx, dist, None, |range, ri, rd, _| {
                 (self.engine)
                     .topk_shared(queries.slice(range.0, range.1), history, k, ri, rd)
                     .map(|_| ())
@@ -189,9 +283,19 @@ impl Parallel {
         }
         let needed = check_topk_batch(queries, histories, k, idx, dist, filled)?;
         let (idx, dist) = (&mut idx[..needed], &mut dist[..needed]);
-        let ranges = balanced(b, t, work, cost);
+        let mut on_stack = [(0, 0); STACK_PARTS];
+        let mut on_heap = Vec::new();
+        let ranges: &mut [(usize, usize)] = if t <= STACK_PARTS {
+            &mut on_stack[..t]
+        } else {
+            on_heap.resize(t, (0, 0));
+            &mut on_heap
+        };
+        balanced_into(b, work, cost, ranges);
+        let ranges: &[(usize, usize)] = ranges;
         split_queries(
-            &ranges,
+            t,
+            |i| ranges[i],
             k,
             idx,
             dist,
@@ -221,25 +325,36 @@ impl Parallel {
         dist: &mut [u16],
     ) -> Result<()> {
         let (b, l) = (queries.len(), history.len());
-        let ranges: Vec<(usize, usize)> = (0..t).map(|i| part(l, t, i)).collect();
-        let partials = pool::map(ranges, |(start, len)| {
-            let (mut pi, mut pd) = (vec![0u32; b * k], vec![0u16; b * k]);
-            (self.engine).topk_shared(queries, history.slice(start, len), k, &mut pi, &mut pd)?;
-            Ok((start, pi, pd))
-        })?
-        .into_iter()
-        .collect::<Result<Vec<(usize, Vec<u32>, Vec<u16>)>>>()?;
-        let mut keys: Vec<u64> = Vec::with_capacity(t * k);
+        // Part `p`'s top-K rows at `p * n..`, in buffers from the caller's per-thread pool.
+        let n = b * k; // fits: `idx` holds it
+        let total = n.checked_mul(t).ok_or(Error::Internal)?;
+        let (mut pi, mut pd) = (Pooled::<u32>::take(total), Pooled::<u16>::take(total));
+        {
+            let (si, sd) = (Shared::new(&mut pi), Shared::new(&mut pd));
+            let first = Mutex::new(None);
+            pool::run(t, &|p| {
+                let (start, len) = part(l, t, p);
+                // SAFETY: part `p` alone takes `p * n..(p + 1) * n`.
+                let (ri, rd) = unsafe { (si.range(p * n, n), sd.range(p * n, n)) };
+                let r = (self.engine).topk_shared(queries, history.slice(start, len), k, ri, rd);
+                keep_first(&first, r.map(|_| ()));
+            })?;
+            first_error(first)?;
+        }
+        let mut keys = Pooled::<u64>::take(t * k);
         for q in 0..b {
-            keys.clear();
-            for (start, pi, pd) in &partials {
-                let row = q * k..(q + 1) * k;
+            let mut kept = 0;
+            for p in 0..t {
+                let start = part(l, t, p).0 as u64;
+                let row = p * n + q * k..p * n + (q + 1) * k;
                 for (&i, &d) in pi[row.clone()].iter().zip(&pd[row]) {
                     if i != EMPTY_INDEX {
-                        keys.push((u64::from(d) << 32) | (i as u64 + *start as u64));
+                        keys[kept] = (u64::from(d) << 32) | (u64::from(i) + start);
+                        kept += 1;
                     }
                 }
             }
+            let keys = &mut keys[..kept];
             keys.sort_unstable();
             let (ri, rd) = (&mut idx[q * k..(q + 1) * k], &mut dist[q * k..(q + 1) * k]);
             for j in 0..k {
@@ -259,41 +374,36 @@ impl Parallel {
     }
 }
 
-/// Runs `f` on the pool, one part per query range `(start, length)` of `ranges` (contiguous,
-/// in order, from 0), each with its own rows of `idx`/`dist` and, when given, its own part of
-/// `filled`. Returns the first error (all parts validate the same shapes, so in practice either
-/// all fail or none).
-fn split_queries<F>(
-    ranges: &[(usize, usize)],
+/// Runs `f` on the pool, one part per query range: part `i` gets `range(i)` (`(start,
+/// length)`; the ranges are contiguous, in order, from 0), with its own rows of `idx`/`dist`
+/// and, when given, its own part of `filled`. Returns the first error (all parts validate the
+/// same shapes, so in practice either all fail or none). Allocates nothing.
+fn split_queries<R, F>(
+    parts: usize,
+    range: R,
     k: usize,
     idx: &mut [u32],
     dist: &mut [u16],
-    mut filled: Option<&mut [u32]>,
+    filled: Option<&mut [u32]>,
     f: F,
 ) -> Result<()>
 where
+    R: Fn(usize) -> (usize, usize) + Sync,
     F: Fn((usize, usize), &mut [u32], &mut [u16], Option<&mut [u32]>) -> Result<()> + Sync,
 {
-    let mut jobs = Vec::with_capacity(ranges.len());
-    let (mut ri, mut rd) = (idx, dist);
-    for &(start, len) in ranges {
-        let (hi, ti) = ri.split_at_mut(len * k);
-        let (hd, td) = rd.split_at_mut(len * k);
-        let hf = match filled.take() {
-            Some(fl) => {
-                let (h, rest) = fl.split_at_mut(len);
-                filled = Some(rest);
-                Some(h)
-            }
-            None => None,
-        };
-        jobs.push(((start, len), hi, hd, hf));
-        ri = ti;
-        rd = td;
-    }
-    pool::map(jobs, |(r, i, d, fl)| f(r, i, d, fl))?
-        .into_iter()
-        .collect::<Result<()>>()
+    let (si, sd) = (Shared::new(idx), Shared::new(dist));
+    let sf = filled.map(Shared::new);
+    let first = Mutex::new(None);
+    pool::run(parts, &|i| {
+        let (start, len) = range(i);
+        // SAFETY: the ranges of distinct parts are disjoint (`range`'s contract), so are their
+        // rows of `k` and their parts of `filled`; each part takes its own once.
+        let (ri, rd) = unsafe { (si.range(start * k, len * k), sd.range(start * k, len * k)) };
+        // SAFETY: as above.
+        let rf = sf.as_ref().map(|s| unsafe { s.range(start, len) });
+        keep_first(&first, f((start, len), ri, rd, rf));
+    })?;
+    first_error(first)
 }
 
 #[cfg(test)]

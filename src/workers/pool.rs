@@ -1,5 +1,5 @@
 //! The process-wide worker pool behind [`crate::parallel`]: one queue of [`Job`]s, the
-//! workers that claim their parts, and [`run`] / [`map`], which every split call goes through.
+//! workers that claim their parts, and [`run`], which every split call goes through.
 //! Measurements behind the spin times: `docs/design/workers.md`.
 //!
 //! - Started lazily, on the first call that splits work, with
@@ -11,8 +11,11 @@
 //!   workers and by the caller alike, so the caller never depends on a worker to start a part: if
 //!   every worker is busy (other callers, or fewer workers than parts) the caller runs all the
 //!   parts itself. It then waits for the parts that others claimed and are running.
-//! - Jobs borrow the caller's data (no `'static` bound): [`run`] does not return, nor unwind,
-//!   before every part has finished; the argument is at the `unsafe` in [`run`].
+//! - A job lives on its caller's stack and borrows the caller's data (no `'static` bound, no
+//!   allocation): [`run`] does not return, nor unwind, before every part has finished, its job
+//!   is off the queue, and no worker holds it any more. The argument is at the `unsafe` in
+//!   [`run`] and in `docs/design/workers.md` ("Soundness"), with what would break it.
+//! - The number of threads is capped by [`set_max_threads`] or `ETA_HAMMING_MAX_THREADS`.
 //! - A panicking part is caught where it runs and reported to its caller as
 //!   [`Error::Internal`]; the worker goes on serving, so the pool stays usable.
 //! - No deadlock, whatever calls what: a thread only ever waits for parts that another thread has
@@ -34,7 +37,7 @@ use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -48,7 +51,8 @@ pub(crate) const WORKER_SPIN: Duration = Duration::from_micros(100);
 /// blocks: those usually end within microseconds of its own (see `docs/design/workers.md`).
 pub(crate) const CALLER_SPIN: Duration = Duration::from_micros(50);
 
-/// One call's work: `parts` calls of the caller's closure, `call(data, 0..parts)`.
+/// One call's work: `parts` calls of the caller's closure, `call(data, 0..parts)`. Lives on the
+/// stack of [`run`]; the queue and the workers hold [`JobPtr`]s to it.
 struct Job {
     /// The caller's closure (`*const F`), its type and lifetime erased; see [`run`].
     data: *const (),
@@ -66,6 +70,38 @@ struct Job {
     /// atomic); taking it on both sides only makes the check-then-block atomic.
     lock: Mutex<()>,
     finished: Condvar,
+    /// Workers holding a pointer to this job ([`Held`]): counted up under the queue lock while
+    /// the job is queued, counted down (release) as each one's very last access. [`run`] returns
+    /// only after its job is off the queue and an acquire load reads 0 here.
+    holders: AtomicUsize,
+}
+
+/// A pointer to a queued [`Job`] (on its caller's stack).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct JobPtr(*const Job);
+
+// SAFETY: a `JobPtr` is only dereferenced while the job is queued (under the queue lock) or held
+// (`Held`), during which `run` keeps the job alive; `Job` itself is `Sync`.
+unsafe impl Send for JobPtr {}
+
+/// A worker's hold on a job, taken in [`Locked::oldest_open`]: the job stays alive until this is
+/// dropped, which counts [`Job::holders`] down as the worker's last access to it.
+struct Held(JobPtr);
+
+impl Held {
+    fn job(&self) -> &Job {
+        // SAFETY: counted in `holders` while queued, so `run` keeps the job alive until `drop`.
+        unsafe { &*self.0 .0 }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // SAFETY: still counted in `holders` until this decrement, which is the last access
+        // (through a raw pointer: no reference to the job outlives it). Release: every access
+        // of this worker to the job happens before `run` reads 0 (acquire) and frees it.
+        unsafe { (*self.0 .0).holders.fetch_sub(1, Ordering::Release) };
+    }
 }
 
 // SAFETY: every field but `data` is `Send + Sync`. `data` is only dereferenced through `call`,
@@ -100,7 +136,8 @@ struct PoolState {
 
 struct Queue {
     /// FIFO; a job whose parts are all claimed is removed by the next worker that meets it.
-    jobs: VecDeque<Arc<Job>>,
+    /// Pointers into callers' stacks: a job is on the queue only while its [`run`] is running.
+    jobs: VecDeque<JobPtr>,
 }
 
 static POOL: PoolState = PoolState {
@@ -169,12 +206,17 @@ impl Drop for Locked {
 }
 
 impl Locked {
-    /// The oldest job with parts left to claim; jobs found with none left are removed.
-    fn oldest_open(&mut self) -> Option<Arc<Job>> {
+    /// The oldest job with parts left to claim, held; jobs found with none left are removed.
+    fn oldest_open(&mut self) -> Option<Held> {
         let q = self.0.as_mut()?;
-        while let Some(b) = q.jobs.front() {
+        while let Some(&p) = q.jobs.front() {
+            // SAFETY: a queued job is alive: its `run` removes it (under this lock) before it
+            // returns.
+            let b = unsafe { &*p.0 };
             if b.next.load(Ordering::Relaxed) < b.parts {
-                return Some(b.clone());
+                // Under the lock: `run` cannot have taken it off the queue yet.
+                b.holders.fetch_add(1, Ordering::Relaxed);
+                return Some(Held(p));
             }
             q.jobs.pop_front();
             POOL.queued.store(q.jobs.len(), Ordering::Relaxed);
@@ -183,11 +225,22 @@ impl Locked {
     }
 
     /// Queues `b` (behind the others).
-    fn push(&mut self, b: Arc<Job>) {
+    fn push(&mut self, b: JobPtr) {
         // Always `Some`; were it not, the caller would simply run every part itself.
         if let Some(q) = self.0.as_mut() {
             q.jobs.push_back(b);
             POOL.queued.store(q.jobs.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// Takes `b` off the queue if it is still there (its parts were all claimed before a worker
+    /// met it).
+    fn remove(&mut self, b: JobPtr) {
+        if let Some(q) = self.0.as_mut() {
+            if let Some(i) = q.jobs.iter().position(|&p| p == b) {
+                q.jobs.remove(i);
+                POOL.queued.store(q.jobs.len(), Ordering::Relaxed);
+            }
         }
     }
 }
@@ -207,28 +260,80 @@ pub(crate) fn cores() -> usize {
     }
 }
 
-/// The number of pool workers (`cores() - 1`, or fewer when the system refuses threads),
-/// starting them on first use.
+/// [`MAX_THREADS`] before `ETA_HAMMING_MAX_THREADS` is read.
+const UNREAD: usize = usize::MAX;
+
+/// The cap on threads per call (0: none), see [`set_max_threads`]; [`UNREAD`] until the
+/// environment variable is read.
+static MAX_THREADS: AtomicUsize = AtomicUsize::new(UNREAD);
+
+/// The environment variable read (once, at the first call that asks) for the initial cap.
+pub const MAX_THREADS_ENV_VAR: &str = "ETA_HAMMING_MAX_THREADS";
+
+/// The cap on threads per call: 0 for none. Read from [`MAX_THREADS_ENV_VAR`] the first time
+/// (a value that is no integer counts as unset), unless [`set_max_threads`] came first.
+pub(crate) fn max_threads() -> usize {
+    match MAX_THREADS.load(Ordering::Relaxed) {
+        UNREAD => {
+            let env = std::env::var(MAX_THREADS_ENV_VAR)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(UNREAD - 1);
+            // A concurrent `set_max_threads` wins.
+            let _ = MAX_THREADS.compare_exchange(UNREAD, env, Ordering::Relaxed, Ordering::Relaxed);
+            MAX_THREADS.load(Ordering::Relaxed)
+        }
+        n => n,
+    }
+}
+
+/// Caps the threads one call runs on, the caller's included (0: no cap); see
+/// `parallel::set_max_threads`.
+pub(crate) fn set_max_threads(n: usize) {
+    MAX_THREADS.store(n.min(UNREAD - 1), Ordering::Relaxed);
+}
+
+/// The threads a call may use: every core, or the cap when it is lower. At least 1.
+pub(crate) fn thread_limit() -> usize {
+    match max_threads() {
+        0 => cores(),
+        cap => cores().min(cap),
+    }
+}
+
+/// The most workers ever asked for (under [`START`]), so a call that wants no more spawns none.
+static ASKED: AtomicUsize = AtomicUsize::new(0);
+
+/// The number of pool workers a call may use: `thread_limit() - 1` (the caller is the other),
+/// or fewer when the system refuses threads. Starts workers up to that number on first use, and
+/// again when a raised cap asks for more; a lowered cap stops none (the extra ones sleep).
 pub(crate) fn workers() -> usize {
-    let n = WORKERS.load(Ordering::Acquire);
-    if n != NOT_STARTED {
-        return n;
+    let want = thread_limit() - 1;
+    if want > ASKED.load(Ordering::Acquire) {
+        let _start = START.lock().unwrap_or_else(PoisonError::into_inner);
+        if want > ASKED.load(Ordering::Relaxed) {
+            let have = match WORKERS.load(Ordering::Relaxed) {
+                NOT_STARTED => 0,
+                n => n,
+            };
+            let n = have
+                + (have..want)
+                    .take_while(|i| {
+                        thread::Builder::new()
+                            .name(format!("eta-hamming-{i}"))
+                            .spawn(worker)
+                            .is_ok()
+                    })
+                    .count();
+            WORKERS.store(n, Ordering::Release);
+            ASKED.store(want, Ordering::Release);
+        }
     }
-    let _start = START.lock().unwrap_or_else(PoisonError::into_inner);
-    let n = WORKERS.load(Ordering::Acquire);
-    if n != NOT_STARTED {
-        return n;
+    match WORKERS.load(Ordering::Acquire) {
+        NOT_STARTED => 0,
+        n => n.min(want),
     }
-    let n = (0..cores() - 1)
-        .take_while(|i| {
-            thread::Builder::new()
-                .name(format!("eta-hamming-{i}"))
-                .spawn(worker)
-                .is_ok()
-        })
-        .count();
-    WORKERS.store(n, Ordering::Release);
-    n
 }
 
 /// Whether a pool worker is awake (running a part, or spinning for the next one): a split call
@@ -242,14 +347,15 @@ pub(crate) fn awake() -> bool {
 /// A worker: takes jobs from the queue and runs their parts, forever.
 fn worker() {
     loop {
-        let job = next_job();
-        work(&job, false);
+        let held = next_job();
+        work(held.job(), false);
+        // `held` is dropped here: the worker's last access to the job.
     }
 }
 
 /// The oldest job with parts left to claim: looks for one for [`WORKER_SPIN`] (from the call,
 /// or from the last wake-up), then blocks until woken.
-fn next_job() -> Arc<Job> {
+fn next_job() -> Held {
     let mut start = Instant::now();
     let mut q = POOL.lock();
     loop {
@@ -318,13 +424,17 @@ fn spin_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// Makes the calling thread finish `job` (claim what is left, then wait for the parts others
-/// run) when it is dropped, so that [`run`] cannot be left early, not even by unwinding.
-struct Finish<'a>(&'a Job);
+/// Makes the calling thread finish `job` (claim what is left, wait for the parts others run,
+/// take the job off the queue if `queued`, wait until no worker holds it) when it is dropped,
+/// so that [`run`] cannot be left early, not even by unwinding.
+struct Finish<'a> {
+    job: &'a Job,
+    queued: bool,
+}
 
 impl Drop for Finish<'_> {
     fn drop(&mut self) {
-        let b = self.0;
+        let b = self.job;
         work(b, true);
         let all = || b.done.load(Ordering::Acquire) == b.parts;
         if !spin_until(CALLER_SPIN, all) {
@@ -338,6 +448,14 @@ impl Drop for Finish<'_> {
                     .unwrap_or_else(PoisonError::into_inner);
             }
         }
+        if self.queued {
+            // After this no worker can take a new hold: holds are taken under this lock while
+            // the job is queued.
+            POOL.lock().remove(JobPtr(b));
+            // The holders left are past their last part (every part is done) and about to let
+            // go: a few instructions, unless one was preempted there.
+            while !spin_until(CALLER_SPIN, || b.holders.load(Ordering::Acquire) == 0) {}
+        }
     }
 }
 
@@ -350,19 +468,20 @@ pub(crate) fn run<F: Fn(usize) + Sync>(parts: usize, f: &F) -> Result<()> {
     } else {
         0
     };
-    let job = Arc::new(Job {
-        // SAFETY (of the lifetime erasure): `data` borrows `*f` for no lifetime the compiler
-        // knows, and the job (a `'static` type, shared through an `Arc` that workers may keep
-        // after this call) can outlive the borrow. It is sound because `*f` is only ever
-        // dereferenced by `work` for a part index it claimed below `parts`, and:
-        // 1. each index below `parts` is claimed once (`fetch_add`), and `done` counts a part
-        //    only after its call returned or its panic was caught;
-        // 2. this function does not return before `done == parts`: `Finish` waits for it when
-        //    dropped, which also happens if anything here unwinds (nothing should), and the
-        //    thread that finishes last touches only the job's counters, `lock` and `finished`
-        //    after counting, which the `Arc` keeps alive;
-        // 3. after that every claim yields an index `>= parts`, so the pointer, dangling from
-        //    then on, is never read again.
+    let job = Job {
+        // SAFETY (of the lifetime erasure, and of the job on this stack frame; the full argument
+        // and what would break it: `docs/design/workers.md`, "Soundness"): `data` borrows `*f`,
+        // and workers reach `job` through raw pointers, for no lifetime the compiler knows. It is
+        // sound because:
+        // 1. each index below `parts` is claimed once (`fetch_add`), `*f` is only dereferenced
+        //    by `work` for an index it claimed below `parts`, and `done` counts a part only
+        //    after its call returned or its panic was caught;
+        // 2. a worker reaches the job only through a `Held`, taken under the queue lock while
+        //    the job is queued and counted in `holders`; its last access is the release
+        //    decrement of `holders` (`Held::drop`);
+        // 3. this function does not return before `Finish` (also dropped if anything here
+        //    unwinds, which nothing should) has seen `done == parts`, taken the job off the
+        //    queue under the lock (no new hold after that), and read `holders == 0` (acquire).
         // `F: Sync` lets workers call `&F` concurrently with this thread (see `impl Sync`).
         data: std::ptr::from_ref(f).cast(),
         call: call_erased::<F>,
@@ -372,12 +491,16 @@ pub(crate) fn run<F: Fn(usize) + Sync>(parts: usize, f: &F) -> Result<()> {
         panicked: AtomicBool::new(false),
         lock: Mutex::new(()),
         finished: Condvar::new(),
-    });
-    let finish = Finish(&job);
+        holders: AtomicUsize::new(0),
+    };
+    let finish = Finish {
+        job: &job,
+        queued: helpers > 0,
+    };
     if helpers > 0 {
         let sleeping = {
             let mut q = POOL.lock();
-            q.push(job.clone());
+            q.push(JobPtr(&job));
             POOL.asleep.load(Ordering::Relaxed)
         };
         // Spinning workers find the job themselves; wake sleeping ones for the rest.
@@ -391,36 +514,6 @@ pub(crate) fn run<F: Fn(usize) + Sync>(parts: usize, f: &F) -> Result<()> {
     } else {
         Ok(())
     }
-}
-
-/// Locks a slot of [`map`] (never poisoned: nothing panics while a slot is locked).
-fn slot<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// `f` on every item, spread over the pool and the calling thread (one part per item); the
-/// results in item order, or [`Error::Internal`] if any call panicked.
-pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
-    let slots: Vec<Mutex<(Option<T>, Option<R>)>> = items
-        .into_iter()
-        .map(|t| Mutex::new((Some(t), None)))
-        .collect();
-    run(slots.len(), &|i| {
-        let item = slot(&slots[i]).0.take();
-        if let Some(item) = item {
-            let r = f(item);
-            slot(&slots[i]).1 = Some(r);
-        }
-    })?;
-    slots
-        .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .unwrap_or_else(PoisonError::into_inner)
-                .1
-                .ok_or(Error::Internal)
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -441,22 +534,6 @@ mod tests {
                 "{parts}"
             );
         }
-    }
-
-    #[test]
-    fn map_keeps_order_and_borrows() {
-        let data: Vec<u64> = (0..1000).collect();
-        let mut out = vec![0u64; 1000];
-        let items: Vec<(usize, &mut [u64])> = out.chunks_mut(7).enumerate().collect();
-        let sums = map(items, |(c, o)| {
-            for (j, x) in o.iter_mut().enumerate() {
-                *x = data[c * 7 + j] * 2;
-            }
-            c
-        })
-        .unwrap();
-        assert_eq!(sums, (0..sums.len()).collect::<Vec<_>>());
-        assert!(out.iter().enumerate().all(|(i, &x)| x == 2 * i as u64));
     }
 
     #[test]

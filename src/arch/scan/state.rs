@@ -62,26 +62,74 @@ impl Scratch {
         }
     }
 
-    /// Top-K states for all `groups` query slots (each fresh; [`Topk::reset`] reuses one).
-    pub(crate) fn states(&mut self) -> Vec<Topk<'_>> {
+    /// Top-K states for all `groups` query slots (each fresh; [`Topk::reset`] reuses one), in a
+    /// vector kept per thread (no allocation after the thread's first call).
+    pub(crate) fn states(&mut self) -> States<'_> {
         let (k, limit, bins) = (self.k, self.limit, self.bins);
         let keys = self.keys.chunks_exact_mut(self.key_cap);
         let cnt = self.cnt.chunks_exact_mut(bins);
-        keys.zip(cnt)
-            .map(|(keys, cnt)| {
-                cnt.fill(0);
-                Topk {
-                    keys,
-                    cnt,
-                    n: 0,
-                    thr: bins as u32,
-                    cap: bins as u32,
-                    c_lt: 0,
-                    k,
-                    limit,
-                }
-            })
-            .collect()
+        let mut v = States::spare();
+        v.extend(keys.zip(cnt).map(|(keys, cnt)| {
+            cnt.fill(0);
+            Topk {
+                keys,
+                cnt,
+                n: 0,
+                thr: bins as u32,
+                cap: bins as u32,
+                c_lt: 0,
+                k,
+                limit,
+            }
+        }));
+        States(v)
+    }
+}
+
+thread_local! {
+    /// The empty vector [`States`] reuses: its capacity only (the type's lifetime is a
+    /// placeholder, no element is ever stored here).
+    static SPARE_STATES: core::cell::Cell<Vec<Topk<'static>>> = const { core::cell::Cell::new(Vec::new()) };
+}
+
+/// The per-query states of one call ([`Scratch::states`]); gives its (emptied) vector back to
+/// the thread when dropped.
+pub(crate) struct States<'a>(Vec<Topk<'a>>);
+
+impl<'a> States<'a> {
+    /// The thread's spare vector (empty), or a new one (the first call, or a nested one).
+    fn spare() -> Vec<Topk<'a>> {
+        let v = SPARE_STATES.try_with(|c| c.take()).unwrap_or_default();
+        debug_assert!(v.is_empty());
+        let mut v = core::mem::ManuallyDrop::new(v);
+        // SAFETY: `v` is empty, so only its allocation changes type: `Topk<'static>` and
+        // `Topk<'a>` differ in a lifetime only, hence have the same size and alignment.
+        unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<Topk<'a>>(), 0, v.capacity()) }
+    }
+}
+
+impl Drop for States<'_> {
+    fn drop(&mut self) {
+        self.0.clear();
+        let mut v = core::mem::ManuallyDrop::new(core::mem::take(&mut self.0));
+        // SAFETY: as in `States::spare`: an empty vector whose element type changes lifetime.
+        let v =
+            unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<Topk<'static>>(), 0, v.capacity()) };
+        // A thread being torn down has no spare any more: the vector is simply freed.
+        let _ = SPARE_STATES.try_with(|c| c.set(v));
+    }
+}
+
+impl<'a> core::ops::Deref for States<'a> {
+    type Target = [Topk<'a>];
+    fn deref(&self) -> &[Topk<'a>] {
+        &self.0
+    }
+}
+
+impl<'a> core::ops::DerefMut for States<'a> {
+    fn deref_mut(&mut self) -> &mut [Topk<'a>] {
+        &mut self.0
     }
 }
 
