@@ -30,8 +30,17 @@
 //! and their selection), `ffi/` (the C ABI).
 //!
 //! Thread safety: everything is `Send + Sync` and re-entrant; forcing an instruction set is
-//! process-wide. Kernels keep a small per-thread scratch pool between calls (up to about 1 MiB
-//! per buffer), so no call allocates on the hot path after its thread's first. The first call
+//! process-wide. Kernels keep a small per-thread scratch pool between calls (a few vectors of
+//! each element type, each kept up to 1 MiB). So after warm-up (a thread's first calls of a
+//! shape), these allocate nothing: the `_into` encoders ([`SimHasher::encode_into`],
+//! [`SimHasher::encode_history_into`] and their [`Engine`] forms), and the scans into caller
+//! buffers ([`topk_shared`], [`topk_batch`], [`distances_shared`], [`distances_batch`], the
+//! [`Engine`] methods, and [`parallel`]'s split calls, per-query histories up to 64 parts). What
+//! still allocates per call: scratch past 1 MiB per buffer (a history of over 128 Ki items for
+//! the reference kernels' keys, a split history's `threads * B * K` partial results), the
+//! owned-result forms ([`SimHasher::encode`], [`TopK`], ...), and a call nested inside another on
+//! the same thread beyond the pool's depth. `tests/alloc.rs` counts every allocation to show it.
+//! The first call
 //! that [`parallel`] splits starts a process-wide pool of worker threads (one per core but one),
 //! which lives until the process exits.
 //!

@@ -338,3 +338,81 @@ fn many_callers_share_the_pool() {
         }
     });
 }
+
+#[test]
+fn capped_calls_match_one_thread() {
+    use eta_hamming::parallel::{max_threads, set_max_threads};
+    let engine = Engine::new(Isa::detect()).unwrap();
+    // More queries than `STACK_PARTS` (64): 80 parts keep their ranges in a vector.
+    let (m, b, k) = (64usize, 80usize, 7usize);
+    let q = fps(m, b, 5, 80);
+    let table = fps(m, 5000, 6, 700);
+    let ids: Vec<Vec<u64>> = (0..b)
+        .map(|j| {
+            (0..(j * 37 % 900) as u64)
+                .map(|i| (i * 13 + j as u64) % 5000)
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[u64]> = ids.iter().map(|v| v.as_slice()).collect();
+    let hb = HistoryBatch::gather(table.view(), &refs).unwrap();
+    let h = History::from_fingerprints(table.view()).unwrap();
+    let (mut i1, mut d1, mut f1) = (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
+    engine
+        .topk_batch(q.view(), hb.view(), k, &mut i1, &mut d1, &mut f1)
+        .unwrap();
+    let (mut s1, mut e1) = (vec![0u32; b * k], vec![0u16; b * k]);
+    engine
+        .topk_shared(q.view(), h.view(), k, &mut s1, &mut e1)
+        .unwrap();
+    let before = max_threads();
+    for cap in [0usize, 1, 2, 3] {
+        set_max_threads(cap);
+        assert_eq!(max_threads(), cap);
+        for threads in [0usize, 2, 80, 500] {
+            let (mut it, mut dt, mut ft) = (vec![1u32; b * k], vec![1u16; b * k], vec![9u32; b]);
+            (engine.parallel(threads))
+                .topk_batch(q.view(), hb.view(), k, &mut it, &mut dt, &mut ft)
+                .unwrap();
+            assert_eq!(
+                (&it, &dt, &ft),
+                (&i1, &d1, &f1),
+                "cap={cap} threads={threads}"
+            );
+            (engine.parallel(threads))
+                .topk_shared(q.view(), h.view(), k, &mut it, &mut dt)
+                .unwrap();
+            assert_eq!((&it, &dt), (&s1, &e1), "cap={cap} threads={threads}");
+        }
+    }
+    set_max_threads(before);
+    // The C export sets the same cap.
+    assert_eq!(ffi::eta_set_max_threads(4), EtaStatus::Ok);
+    assert_eq!((ffi::eta_max_threads(), max_threads()), (4, 4));
+    set_max_threads(before);
+}
+
+/// `ETA_HAMMING_MAX_THREADS` sets the initial cap: checked in a child process (this binary,
+/// running only this test), whose first read sees the variable.
+#[test]
+fn max_threads_env_var_sets_the_initial_cap() {
+    use eta_hamming::parallel::{max_threads, MAX_THREADS_ENV_VAR};
+    const CHILD: &str = "ETA_HAMMING_TEST_CAP_CHILD";
+    if let Some(want) = std::env::var_os(CHILD) {
+        assert_eq!(max_threads().to_string(), want.to_string_lossy());
+        return;
+    }
+    for (value, want) in [("3", "3"), (" 1 ", "1"), ("lots", "0"), ("", "0")] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "max_threads_env_var_sets_the_initial_cap"])
+            .env(MAX_THREADS_ENV_VAR, value)
+            .env(CHILD, want)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{value:?}: {stdout}"
+        );
+    }
+}

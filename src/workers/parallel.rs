@@ -16,8 +16,8 @@
 //!
 //! The parts run on a process-wide pool of worker threads, started on the first call that
 //! splits, with one worker per core but one (`std::thread::available_parallelism() - 1`): the
-//! calling thread always runs parts too. Workers live for the rest of the process and keep their
-//! per-thread kernel scratch warm. Parts are claimed one at a time by whichever thread is free,
+//! calling thread always runs parts too ([`set_max_threads`] caps the threads of a call).
+//! Workers live for the rest of the process and keep their per-thread kernel scratch warm. Parts are claimed one at a time by whichever thread is free,
 //! the caller included, so a call never waits for a worker to start: when all workers are busy
 //! (other callers) or asleep and slow to wake, the caller runs the remaining parts itself. A
 //! call returns only when all of its parts have finished, so parts borrow the caller's buffers.

@@ -3,8 +3,8 @@
 //! Measurements behind the spin times: `docs/design/workers.md`.
 //!
 //! - Started lazily, on the first call that splits work, with
-//!   `std::thread::available_parallelism() - 1` workers (the calling thread always does a share
-//!   itself). Workers live for the rest of the process, so their thread-local scratch pools (see
+//!   `std::thread::available_parallelism() - 1` workers, or the cap minus one (the calling thread
+//!   always does a share itself). Workers live for the rest of the process, so their thread-local scratch pools (see
 //!   `arch::scratch::Pooled`) stay warm between calls.
 //! - A call submits one [`Job`] of `parts` numbered parts to a FIFO queue and wakes at most
 //!   `parts - 1` sleeping workers. Parts are claimed one at a time with an atomic counter, by the
