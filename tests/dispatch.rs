@@ -21,7 +21,13 @@ fn forcing_reporting_and_reset() {
         assert_eq!(Engine::current().isa(), isa);
     }
     let before = Isa::current();
-    for isa in [Isa::Scalar, Isa::Avx2, Isa::Avx512Bw, Isa::Avx512, Isa::Neon] {
+    for isa in [
+        Isa::Scalar,
+        Isa::Avx2,
+        Isa::Avx512Bw,
+        Isa::Avx512,
+        Isa::Neon,
+    ] {
         if !isa.is_available() {
             assert_eq!(isa.force(), Err(Error::IsaUnavailable { isa: isa.name() }));
             assert_eq!(Isa::current(), before, "a failed force changed the choice");
@@ -45,7 +51,13 @@ fn forcing_reporting_and_reset() {
 
 #[test]
 fn names_round_trip() {
-    for isa in [Isa::Scalar, Isa::Avx2, Isa::Avx512Bw, Isa::Avx512, Isa::Neon] {
+    for isa in [
+        Isa::Scalar,
+        Isa::Avx2,
+        Isa::Avx512Bw,
+        Isa::Avx512,
+        Isa::Neon,
+    ] {
         assert_eq!(Isa::from_name(isa.name()), Ok(isa));
         assert_eq!(Isa::from_name(&isa.name().to_uppercase()), Ok(isa));
     }
