@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-ISAS = ("scalar", "avx2", "avx512", "neon")
+ISAS = ("scalar", "avx2", "avx512", "neon", "avx512bw")
 _ISA_VALUE = {name: i for i, name in enumerate(ISAS)}
 
 

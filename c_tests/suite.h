@@ -35,8 +35,10 @@ static const char *status_name(int s) {
     return s >= 0 && s < N_STATUSES ? g_status_names[s] : "(not a status)";
 }
 
-static const char *const g_isa_names[] = {"scalar", "avx2", "avx512", "neon"};
-#define N_ISAS 4u
+static const char *const g_isa_names[] = {"scalar", "avx2", "avx512", "neon", "avx512bw"};
+#define N_ISAS 5u
+/* Speed rank of each ISA value (detection picks the highest-ranked available one). */
+static const unsigned g_isa_rank[] = {0, 1, 3, 1, 2};
 
 #define CHECK(cond)                                                                              \
     do {                                                                                         \
@@ -206,7 +208,7 @@ static int name_eq_nocase(const char *a, const char *b) {
     }
 }
 
-/* The ISA ETA_HAMMING_ISA names (0..3), N_ISAS for unset/empty/"auto", N_ISAS + 1 for unknown. */
+/* The ISA ETA_HAMMING_ISA names (0..N_ISAS-1), N_ISAS for unset/empty/"auto", N_ISAS + 1 for unknown. */
 static uint32_t env_isa(const char *value) {
     if (value == NULL || value[0] == '\0' || name_eq_nocase(value, "auto")) return N_ISAS;
     for (uint32_t i = 0; i < N_ISAS; i++)
@@ -241,11 +243,15 @@ static void check_isa_api(void) {
     CHECK(initial < N_ISAS && detected < N_ISAS);
     CHECK(eta_isa_is_available(ETA_ISA_SCALAR));
     CHECK(eta_isa_is_available(detected));
-    for (uint32_t i = detected + 1; i < N_ISAS; i++) CHECK(!eta_isa_is_available(i)); /* best */
+    for (uint32_t i = 0; i < N_ISAS; i++) /* best */
+        CHECK(!eta_isa_is_available(i) || g_isa_rank[i] <= g_isa_rank[detected]);
     CHECK(!eta_isa_is_available(N_ISAS));
     CHECK(!eta_isa_is_available(0xFFFFFFFFu));
     CHECK(!(eta_isa_is_available(ETA_ISA_NEON) &&
-            (eta_isa_is_available(ETA_ISA_AVX2) || eta_isa_is_available(ETA_ISA_AVX512))));
+            (eta_isa_is_available(ETA_ISA_AVX2) || eta_isa_is_available(ETA_ISA_AVX512) ||
+             eta_isa_is_available(ETA_ISA_AVX512_BW))));
+    /* The AVX-512 tiers nest. */
+    CHECK(!eta_isa_is_available(ETA_ISA_AVX512) || eta_isa_is_available(ETA_ISA_AVX512_BW));
 
     uint32_t want = env_isa(env_was_set ? env_saved : NULL);
     if (want < N_ISAS && eta_isa_is_available(want)) {
@@ -281,7 +287,7 @@ static void check_isa_api(void) {
     }
     /* Unknown values and names change nothing. */
     CHECK_STATUS(eta_isa_force(ETA_ISA_SCALAR), ETA_STATUS_OK);
-    const uint32_t bad_values[] = {N_ISAS, 5, 255, 0x80000000u, 0xFFFFFFFFu};
+    const uint32_t bad_values[] = {N_ISAS, 6, 255, 0x80000000u, 0xFFFFFFFFu};
     for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
         CHECK_STATUS(eta_isa_force(bad_values[i]), ETA_STATUS_UNKNOWN_ISA);
         CHECK(eta_isa_current() == ETA_ISA_SCALAR);

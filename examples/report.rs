@@ -7,16 +7,48 @@
 //! cargo run --release --example report -- [--json report.json] [--quick] [--threads N]
 //! ```
 //!
-//! Each cell is the median of repeated timed runs (a run repeats the call until it takes at least
+//! Each cell is the median of repeated timed runs, timed by the measuring thread's CPU time on
+//! Linux (wall time elsewhere; the header says which), so that a machine shared with other work
+//! still gives usable figures (the multi-thread rows are timed by wall time) (a run repeats the call until it takes at least
 //! `--min-ms` milliseconds). Scan throughput is fingerprints compared per second (`B * L` per
 //! call), encode throughput embeddings hashed per second. Instruction sets are measured side by
 //! side in one process, on the same data, so their ratios are meaningful even on a noisy machine.
+//!
+//! Ceilings: before the rows, the report measures per instruction set the popcount ceiling (the
+//! fastest distances-only XOR + popcount loop over an L1-resident history, `examples/common/
+//! ceiling.rs`) and the FMA peak, and prints every single-thread scan cell as a percentage of
+//! its instruction set's popcount ceiling (scaled by `64 / m`: the ceiling is measured at
+//! m = 64) and every encode cell as a percentage of its FMA peak (`d * m` FMAs per embedding).
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use eta_hamming::simhash::SplitMix64;
 use eta_hamming::{Engine, Fingerprints, History, HistoryBatch, Isa, LaneType, SimHasher};
+
+#[path = "common/ceiling.rs"]
+mod ceiling;
+
+/// One instruction set's yardsticks, measured in this run.
+struct Ceiling {
+    isa: Isa,
+    /// Fingerprints compared per second at m = 64 by the popcount ceiling loop.
+    popcount: Option<f64>,
+    /// `f32` FMAs per second at the FMA peak.
+    fma: Option<f64>,
+}
+
+/// `per_second` as a percentage of `isa`'s popcount ceiling scaled to `m` bits.
+fn scan_pct(ceilings: &[Ceiling], isa: Isa, m: usize, per_second: f64) -> Option<f64> {
+    let c = ceilings.iter().find(|c| c.isa == isa)?.popcount?;
+    Some(100.0 * per_second / (c * 64.0 / m as f64))
+}
+
+/// Embeddings per second as a percentage of `isa`'s FMA peak (`d * m` FMAs per embedding).
+fn encode_pct(ceilings: &[Ceiling], isa: Isa, d: usize, m: usize, per_second: f64) -> Option<f64> {
+    let c = ceilings.iter().find(|c| c.isa == isa)?.fma?;
+    Some(100.0 * per_second * (d * m) as f64 / c)
+}
 
 struct Opts {
     json: Option<String>,
@@ -56,18 +88,29 @@ fn opts() -> Opts {
     o
 }
 
-/// Median over `reps` runs of the per-call time, each run repeating `f` for at least `min`.
-fn measure(reps: usize, min: Duration, mut f: impl FnMut()) -> Duration {
+/// Median over `reps` runs of the per-call time, each run repeating `f` for at least `min`;
+/// timed by the thread's CPU time (single-thread calls).
+fn measure(reps: usize, min: Duration, f: impl FnMut()) -> Duration {
+    measure_by(reps, min, true, f)
+}
+
+/// [`measure`] by wall time: for calls that run on several threads.
+fn measure_wall(reps: usize, min: Duration, f: impl FnMut()) -> Duration {
+    measure_by(reps, min, false, f)
+}
+
+fn measure_by(reps: usize, min: Duration, cpu: bool, mut f: impl FnMut()) -> Duration {
     f(); // warm-up: caches, page faults, first-use dispatch
     let mut per_call = Vec::with_capacity(reps);
     for _ in 0..reps {
-        let t = Instant::now();
+        let (t, w) = (ceiling::Clock::start(), Instant::now());
+        let elapsed = || if cpu { t.elapsed() } else { w.elapsed() };
         let mut calls = 0u32;
-        while calls == 0 || t.elapsed() < min {
+        while calls == 0 || elapsed() < min {
             f();
             calls += 1;
         }
-        per_call.push(t.elapsed() / calls);
+        per_call.push(elapsed() / calls);
     }
     per_call.sort();
     per_call[reps / 2]
@@ -164,6 +207,8 @@ struct Row {
     seconds: f64,
     per_second: f64,
     unit: &'static str,
+    /// Percentage of the instruction set's ceiling (single-thread rows).
+    pct: Option<f64>,
 }
 
 fn main() {
@@ -173,6 +218,14 @@ fn main() {
     let k = 32;
     let mut rows: Vec<Row> = Vec::new();
     let t0 = Instant::now();
+    let ceilings: Vec<Ceiling> = isas
+        .iter()
+        .map(|&isa| Ceiling {
+            isa,
+            popcount: ceiling::popcount_ceiling(isa, o.reps, min),
+            fma: ceiling::fma_peak(isa, o.reps, min),
+        })
+        .collect();
 
     let scan_bits: &[usize] = if o.quick {
         &[64, 128]
@@ -207,6 +260,7 @@ fn main() {
                     seconds: t.as_secs_f64(),
                     per_second: (b * l) as f64 / t.as_secs_f64(),
                     unit: "G fp/s",
+                    pct: scan_pct(&ceilings, isa, m, (b * l) as f64 / t.as_secs_f64()),
                 });
             }
         }
@@ -234,6 +288,7 @@ fn main() {
                     seconds: t.as_secs_f64(),
                     per_second: compared as f64 / t.as_secs_f64(),
                     unit: "G fp/s",
+                    pct: scan_pct(&ceilings, isa, m, compared as f64 / t.as_secs_f64()),
                 });
             }
         }
@@ -262,6 +317,7 @@ fn main() {
                     seconds: t.as_secs_f64(),
                     per_second: nn as f64 / t.as_secs_f64(),
                     unit: "M emb/s",
+                    pct: encode_pct(&ceilings, isa, d, m, nn as f64 / t.as_secs_f64()),
                 });
             }
         }
@@ -294,7 +350,7 @@ fn main() {
         let hv = h.view().slice(0, l);
         let (mut idx, mut dist) = (vec![0u32; bq * k], vec![0u16; bq * k]);
         for &t in &threads_list {
-            let dur = measure(o.reps, min, || {
+            let dur = measure_wall(o.reps, min, || {
                 best.parallel(t)
                     .topk_shared(qv, hv, k, &mut idx, &mut dist)
                     .unwrap();
@@ -307,6 +363,7 @@ fn main() {
                 seconds: dur.as_secs_f64(),
                 per_second: (bq * l) as f64 / dur.as_secs_f64(),
                 unit: "G fp/s",
+                pct: None,
             });
         }
     }
@@ -316,7 +373,7 @@ fn main() {
         let compared: usize = hb.lens().iter().map(|&x| x as usize).sum();
         let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], vec![0u32; b]);
         for &t in &threads_list {
-            let dur = measure(o.reps, min, || {
+            let dur = measure_wall(o.reps, min, || {
                 best.parallel(t)
                     .topk_batch(q.view(), hb.view(), k, &mut idx, &mut dist, &mut filled)
                     .unwrap();
@@ -329,6 +386,7 @@ fn main() {
                 seconds: dur.as_secs_f64(),
                 per_second: compared as f64 / dur.as_secs_f64(),
                 unit: "G fp/s",
+                pct: None,
             });
         }
     }
@@ -336,9 +394,9 @@ fn main() {
     let elapsed = t0.elapsed();
     let model = cpu_model();
     let feats = features();
-    print_markdown(&model, &feats, &isas, &rows, elapsed);
+    print_markdown(&model, &feats, &isas, &ceilings, &rows, elapsed);
     if let Some(path) = o.json {
-        let json = to_json(&model, &feats, &rows, elapsed);
+        let json = to_json(&model, &feats, &ceilings, &rows, elapsed);
         if let Err(e) = std::fs::write(&path, json) {
             eprintln!("cannot write {path}: {e}");
             std::process::exit(1);
@@ -355,15 +413,41 @@ fn scale(r: &Row) -> f64 {
     }
 }
 
-fn print_markdown(model: &str, feats: &[&str], isas: &[Isa], rows: &[Row], elapsed: Duration) {
+fn print_markdown(
+    model: &str,
+    feats: &[&str],
+    isas: &[Isa],
+    ceilings: &[Ceiling],
+    rows: &[Row],
+    elapsed: Duration,
+) {
     println!("### {model}\n");
     println!(
-        "eta-hamming {}, features: {}; best: {}; {} logical CPUs; report took {:.0} s.\n",
+        "eta-hamming {}, features: {}; best: {}; {} logical CPUs; timed by {}; report took {:.0} s.\n",
         eta_hamming::VERSION,
         feats.join(" "),
         Isa::detect(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if ceiling::Clock::is_cpu_time() {
+            "thread CPU time"
+        } else {
+            "wall time"
+        },
         elapsed.as_secs_f64()
+    );
+    println!(
+        "| ceilings (this run) | popcount ceiling, m=64 (G fp/s; {}q x {} items, L1) | FMA peak (G f32 FMA/s) |",
+        ceiling::CEIL_QUERIES,
+        ceiling::CEIL_ITEMS
+    );
+    println!("| --- | ---: | ---: |");
+    let g = |x: Option<f64>| x.map_or("not measured".to_string(), |v| format!("{:.2}", v / 1e9));
+    for c in ceilings {
+        println!("| {} | {} | {} |", c.isa, g(c.popcount), g(c.fma));
+    }
+    println!(
+        "\nCells: throughput (percentage of the instruction set's ceiling from this run: scans of \
+         the popcount ceiling scaled by 64/m, encode of the FMA peak at d*m FMAs per embedding).\n"
     );
     for kind in ["scan shared", "scan per-query", "encode"] {
         let unit = rows.iter().find(|r| r.kind == kind).map_or("", |r| r.unit);
@@ -392,9 +476,14 @@ fn print_markdown(model: &str, feats: &[&str], isas: &[Isa], rows: &[Row], elaps
             let mut line = format!("| {s} |");
             for isa in isas {
                 match cells.iter().find(|r| r.isa == *isa) {
-                    Some(r) => {
-                        let _ = write!(line, " {:.2} |", scale(r));
-                    }
+                    Some(r) => match r.pct {
+                        Some(p) => {
+                            let _ = write!(line, " {:.2} ({:.0}%) |", scale(r), p);
+                        }
+                        None => {
+                            let _ = write!(line, " {:.2} |", scale(r));
+                        }
+                    },
                     None => line.push_str(" |"),
                 }
             }
@@ -455,7 +544,13 @@ fn json_str(s: &str) -> String {
     o
 }
 
-fn to_json(model: &str, feats: &[&str], rows: &[Row], elapsed: Duration) -> String {
+fn to_json(
+    model: &str,
+    feats: &[&str],
+    ceilings: &[Ceiling],
+    rows: &[Row],
+    elapsed: Duration,
+) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{{");
     let _ = writeln!(
@@ -474,17 +569,31 @@ fn to_json(model: &str, feats: &[&str], rows: &[Row], elapsed: Duration) -> Stri
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let _ = writeln!(s, "  \"seconds\": {:.1},", elapsed.as_secs_f64());
+    let num = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.1}"));
+    let c: Vec<String> = ceilings
+        .iter()
+        .map(|c| {
+            format!(
+                "{{\"isa\": {}, \"popcount_fp_per_second_m64\": {}, \"fma_per_second\": {}}}",
+                json_str(c.isa.name()),
+                num(c.popcount),
+                num(c.fma)
+            )
+        })
+        .collect();
+    let _ = writeln!(s, "  \"ceilings\": [{}],", c.join(", "));
     let _ = writeln!(s, "  \"rows\": [");
     for (i, r) in rows.iter().enumerate() {
         let _ = writeln!(
             s,
-            "    {{\"kind\": {}, \"shape\": {}, \"isa\": {}, \"threads\": {}, \"seconds_per_call\": {:.9}, \"per_second\": {:.1}}}{}",
+            "    {{\"kind\": {}, \"shape\": {}, \"isa\": {}, \"threads\": {}, \"seconds_per_call\": {:.9}, \"per_second\": {:.1}, \"percent_of_ceiling\": {}}}{}",
             json_str(r.kind),
             json_str(&r.shape),
             json_str(r.isa.name()),
             r.threads,
             r.seconds,
             r.per_second,
+            r.pct.map_or("null".to_string(), |p| format!("{p:.1}")),
             if i + 1 < rows.len() { "," } else { "" }
         );
     }

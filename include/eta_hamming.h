@@ -41,7 +41,9 @@
  * An instruction set the kernels are written for.
  *
  * `Avx512` means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later)
- * plus the `Avx2` set; an AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means
+ * plus AVX2, FMA and POPCNT; `Avx512Bw` means AVX-512 F, BW and VL plus AVX2, FMA and POPCNT
+ * (Skylake-SP, Cascade Lake: the same kernels with a nibble-lookup popcount), and is what an
+ * AVX-512 CPU without VPOPCNTDQ or BITALG runs. `Avx2` means
  * AVX2, FMA, POPCNT and F16C together; a CPU with AVX2 but not the rest runs scalar. `Neon` is
  * aarch64's Advanced SIMD.
  */
@@ -62,6 +64,11 @@ typedef enum {
    * aarch64 NEON.
    */
   ETA_ISA_NEON = 3,
+  /**
+   * x86-64 AVX-512 F/BW/VL without VPOPCNTDQ/BITALG (slower than `Avx512`, faster than `Avx2`;
+   * numbered after `Neon` so that the older values stay as they were).
+   */
+  ETA_ISA_AVX512_BW = 4,
 } eta_isa;
 
 /**
@@ -172,7 +179,8 @@ const char *eta_status_message(uint32_t status);
 eta_isa eta_isa_current(void);
 
 /**
- * The name of the instruction set the kernels run now: "scalar", "avx2", "avx512" or "neon"
+ * The name of the instruction set the kernels run now: "scalar", "avx2", "avx512", "neon" or
+ * "avx512bw"
  * (static storage).
  */
 const char *eta_isa_name(void);
@@ -194,7 +202,8 @@ bool eta_isa_is_available(uint32_t isa);
 eta_status eta_isa_force(uint32_t isa);
 
 /**
- * [`eta_isa_force`] by name ("scalar", "avx2", "avx512", "neon"; case-insensitive).
+ * [`eta_isa_force`] by name ("scalar", "avx2", "avx512", "neon",
+ * "avx512bw"; case-insensitive).
  *
  * # Safety
  * `name` is NULL (`ETA_STATUS_NULL_POINTER`) or a NUL-terminated string.

@@ -1,7 +1,7 @@
 //! Runtime choice of the instruction set: detected once, cached in an atomic pointer to a
 //! static kernel table, reportable and forceable.
 //!
-//! The first call into any kernel reads `ETA_HAMMING_ISA` (`scalar`, `avx2`, `avx512`, `neon`;
+//! The first call into any kernel reads `ETA_HAMMING_ISA` (`scalar`, `avx2`, `avx512bw`, `avx512`, `neon`;
 //! case-insensitive). If it names an instruction set this CPU and build can run, that one is
 //! used; if it is unset, empty or `auto`, the best available one is. An unknown or unavailable
 //! value is ignored (the best available instruction set runs) and reported by
@@ -29,15 +29,16 @@ pub const ISA_ENV_VAR: &str = "ETA_HAMMING_ISA";
 impl Isa {
     /// Whether this CPU has the instruction set and this build has kernels for it. Exactly
     /// what each table requires: `Avx512`: AVX-512 F, BW, VL, VPOPCNTDQ and BITALG, with AVX2,
-    /// FMA and POPCNT (a CPU lacking one of them runs `Avx2`); `Avx2`: AVX2, FMA, POPCNT and F16C
-    /// (a CPU lacking one of them runs `Scalar`); `Neon`: NEON.
+    /// FMA and POPCNT (a CPU lacking VPOPCNTDQ or BITALG runs `Avx512Bw`); `Avx512Bw`: AVX-512
+    /// F, BW and VL, with AVX2, FMA and POPCNT (a CPU lacking one of them runs `Avx2`); `Avx2`:
+    /// AVX2, FMA, POPCNT and F16C (a CPU lacking one of them runs `Scalar`); `Neon`: NEON.
     pub fn is_available(self) -> bool {
         self.kernels().is_some()
     }
 
     /// The best available instruction set on this CPU, ignoring any forcing.
     pub fn detect() -> Isa {
-        Isa::ALL
+        Isa::BY_SPEED
             .into_iter()
             .rev()
             .find(|isa| isa.is_available())
@@ -46,7 +47,7 @@ impl Isa {
 
     /// Every available instruction set, slowest first (for tests and benchmarks).
     pub fn available() -> Vec<Isa> {
-        Isa::ALL
+        Isa::BY_SPEED
             .into_iter()
             .filter(|isa| isa.is_available())
             .collect()
@@ -98,6 +99,10 @@ impl Isa {
             Isa::Avx2 if arch::x86_64::avx2::detect() => Some(&arch::x86_64::avx2::KERNELS),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 if arch::x86_64::avx512::detect() => Some(&arch::x86_64::avx512::KERNELS),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Bw if arch::x86_64::avx512bw::detect() => {
+                Some(&arch::x86_64::avx512bw::KERNELS)
+            }
             #[cfg(target_arch = "aarch64")]
             Isa::Neon if arch::aarch64::neon::detect() => Some(&arch::aarch64::neon::KERNELS),
             _ => None,

@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 /// An instruction set the kernels are written for.
 ///
 /// `Avx512` means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later)
-/// plus the `Avx2` set; an AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means
+/// plus AVX2, FMA and POPCNT; `Avx512Bw` means AVX-512 F, BW and VL plus AVX2, FMA and POPCNT
+/// (Skylake-SP, Cascade Lake: the same kernels with a nibble-lookup popcount), and is what an
+/// AVX-512 CPU without VPOPCNTDQ or BITALG runs. `Avx2` means
 /// AVX2, FMA, POPCNT and F16C together; a CPU with AVX2 but not the rest runs scalar. `Neon` is
 /// aarch64's Advanced SIMD.
 #[repr(C)]
@@ -22,11 +24,29 @@ pub enum Isa {
     Avx512 = 2,
     /// aarch64 NEON.
     Neon = 3,
+    /// x86-64 AVX-512 F/BW/VL without VPOPCNTDQ/BITALG (slower than `Avx512`, faster than `Avx2`;
+    /// numbered after `Neon` so that the older values stay as they were).
+    Avx512Bw = 4,
 }
 
 impl Isa {
-    /// Every instruction set, slowest first.
-    pub(crate) const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
+    /// Every instruction set, in the order of their values (`ALL[i] as u32 == i`).
+    pub(crate) const ALL: [Isa; 5] = [
+        Isa::Scalar,
+        Isa::Avx2,
+        Isa::Avx512,
+        Isa::Neon,
+        Isa::Avx512Bw,
+    ];
+
+    /// Every instruction set, slowest first (detection takes the last available one).
+    pub(crate) const BY_SPEED: [Isa; 5] = [
+        Isa::Scalar,
+        Isa::Avx2,
+        Isa::Avx512Bw,
+        Isa::Avx512,
+        Isa::Neon,
+    ];
 
     /// The lower-case name used by `ETA_HAMMING_ISA`, reports and `eta_isa_name()`.
     pub const fn name(self) -> &'static str {
@@ -35,6 +55,7 @@ impl Isa {
             Isa::Avx2 => "avx2",
             Isa::Avx512 => "avx512",
             Isa::Neon => "neon",
+            Isa::Avx512Bw => "avx512bw",
         }
     }
 

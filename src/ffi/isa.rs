@@ -18,6 +18,7 @@ fn isa_cstr(isa: Isa) -> &'static CStr {
         Isa::Avx2 => c"avx2",
         Isa::Avx512 => c"avx512",
         Isa::Neon => c"neon",
+        Isa::Avx512Bw => c"avx512bw",
     }
 }
 
@@ -28,7 +29,8 @@ pub extern "C" fn eta_isa_current() -> Isa {
     guard(Isa::Scalar, Isa::current)
 }
 
-/// The name of the instruction set the kernels run now: "scalar", "avx2", "avx512" or "neon"
+/// The name of the instruction set the kernels run now: "scalar", "avx2", "avx512", "neon" or
+/// "avx512bw"
 /// (static storage).
 #[no_mangle]
 pub extern "C" fn eta_isa_name() -> *const c_char {
@@ -54,7 +56,8 @@ pub extern "C" fn eta_isa_force(isa: u32) -> EtaStatus {
     status(|| isa_from_u32(isa)?.force())
 }
 
-/// [`eta_isa_force`] by name ("scalar", "avx2", "avx512", "neon"; case-insensitive).
+/// [`eta_isa_force`] by name ("scalar", "avx2", "avx512", "neon",
+/// "avx512bw"; case-insensitive).
 ///
 /// # Safety
 /// `name` is NULL (`ETA_STATUS_NULL_POINTER`) or a NUL-terminated string.

@@ -73,6 +73,23 @@ unsafe impl Simd for Avx512 {
     }
 }
 
+/// The AVX-512 encoder's body, compiled inside each AVX-512 table's entry point (`avx512` here,
+/// `avx512bw` in its own module): it needs AVX-512 F only.
+///
+/// # Safety
+/// AVX-512 F is available, and the arguments satisfy [`crate::arch::EncodeFn`]'s invariants.
+#[inline(always)]
+pub(crate) unsafe fn encode_tiles(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [u64]) {
+    // SAFETY: AVX-512 F is available (the caller), and the caller guarantees the shapes.
+    unsafe {
+        match proj.stride {
+            16 => Encoder::<Avx512, 16, 1>::encode(proj, emb, n, out),
+            32 => Encoder::<Avx512, 8, 2>::encode(proj, emb, n, out),
+            _ => Encoder::<Avx512, 4, 4>::encode(proj, emb, n, out),
+        }
+    }
+}
+
 target_features! {
 /// The AVX-512 encoder (see the module docs).
 ///
@@ -86,13 +103,7 @@ pub(crate) unsafe fn encode(
     out: &mut [u64],
 ) {
     // SAFETY: AVX-512 F is enabled here, and the caller guarantees the shapes.
-    unsafe {
-        match proj.stride {
-            16 => Encoder::<Avx512, 16, 1>::encode(proj, emb, n, out),
-            32 => Encoder::<Avx512, 8, 2>::encode(proj, emb, n, out),
-            _ => Encoder::<Avx512, 4, 4>::encode(proj, emb, n, out),
-        }
-    }
+    unsafe { encode_tiles(proj, emb, n, out) }
 }
 }
 

@@ -2,9 +2,10 @@
 //! AVX2 set) from which both the kernels' `#[target_feature]` and [`detect`] come, and the
 //! kernel table [`KERNELS`].
 //!
-//! A CPU with AVX-512 but without one of these features (BITALG, for the native byte and word
-//! popcounts of `u8`/`u16` lanes; every CPU with F, BW, VL and VPOPCNTDQ has it, from Ice Lake
-//! and Zen 4 on) runs the AVX2 table.
+//! A CPU with AVX-512 F, BW and VL but without VPOPCNTDQ or BITALG (the native popcounts;
+//! Skylake-SP, Cascade Lake) runs the `avx512bw` table (`super::avx512bw`), which shares this
+//! module's vectors, sorting network, [`ScanOps`](crate::arch::scan::ScanOps) and encoder and
+//! differs only in its popcount.
 
 use crate::arch::Kernels;
 use crate::isa::Isa;
@@ -20,8 +21,8 @@ feature_set!($ target_features = is_x86_feature_detected [
     "popcnt",
 ]);
 
-mod encode;
-mod scan;
+pub(super) mod encode;
+pub(super) mod scan;
 mod sort_net;
 
 /// The AVX-512 instruction set's token: implements the scan side's

@@ -1,20 +1,26 @@
-//! AVX-512 scan kernels: the vectors (one `zmm` = 64 bytes of lanes) of every lane type, the
-//! [`ScanOps`] of the [`Avx512`] token, and the four kernel tables per lane type.
+//! AVX-512 scan kernels: the vectors (one `zmm` = 64 bytes of lanes) of every lane type, generic
+//! over the one primitive the two AVX-512 tables differ in, the lane popcount ([`ZmmPopcnt`]);
+//! the [`ScanOps`] of the [`Avx512`] token (shared by both tables: it needs F and BW only); and
+//! this table's four kernel tables per lane type.
 //!
-//! Popcount: `vpopcntq`/`vpopcntd` (VPOPCNTDQ) for `u64`/`u32` lanes, `vpopcntw`/`vpopcntb`
-//! (BITALG) for `u16`/`u8` lanes. Compares go straight to mask registers (`vpcmpu*`), so a
-//! survivor mask costs one instruction. Tails use zero-masked loads (`vmovdqu*{z}`), which never
-//! touch (nor fault on) the lanes past the valid items. Distances leave as `u16` through the
-//! down-converting moves (`vpmovqw`, `vpmovdw`) or, for `u8`, `vpmovzxbw`; the two-pass path's
-//! `u8` distance blocks are packed from `u64` lanes by shifts ([`Vector::pack_u8`]).
+//! Popcount, this table ([`Native`]): `vpopcntq`/`vpopcntd` (VPOPCNTDQ) for `u64`/`u32` lanes,
+//! `vpopcntw`/`vpopcntb` (BITALG) for `u16`/`u8` lanes; the `avx512bw` table plugs in a nibble
+//! lookup instead (`super::super::avx512bw`). Compares go straight to mask registers
+//! (`vpcmpu*`), so a survivor mask costs one instruction. Tails use zero-masked loads
+//! (`vmovdqu*{z}`), which never touch (nor fault on) the lanes past the valid items. Distances
+//! leave as `u16` through the down-converting moves (`vpmovqw`, `vpmovdw`) or, for `u8`,
+//! `vpmovzxbw`; the two-pass path's `u8` distance blocks are packed from `u64` lanes by shifts
+//! ([`Vector::pack_u8`]).
 
 use core::arch::x86_64::*;
+use core::marker::PhantomData;
 
 use super::{sort_net, Avx512};
 use crate::arch::scan::{scan_kernels, ScanOps, Vector};
 
 /// The lane-type-independent scan operations: counts and masks by `vpcmpu{b,w}` into mask
-/// registers, and the bitonic sorting network ([`sort_net`]).
+/// registers, and the bitonic sorting network ([`sort_net`]). They use AVX-512 F and BW (and
+/// scalar POPCNT) only, so both AVX-512 tables (`avx512`, `avx512bw`) run them.
 impl ScanOps for Avx512 {
     #[inline(always)]
     unsafe fn count_le_u16(d: *const u16, n: usize, bound: u16) -> usize {
@@ -88,6 +94,59 @@ impl ScanOps for Avx512 {
     }
 }
 
+/// The lane popcount of one AVX-512 table: the only primitive in which the `avx512` and
+/// `avx512bw` tables' scan vectors differ. Zero-sized; every method `#[inline(always)]` and only
+/// called inside that table's `#[target_feature]` entry points.
+pub(crate) trait ZmmPopcnt: Copy + 'static {
+    /// Popcount of each `u64` lane.
+    ///
+    /// # Safety
+    /// The implementing table's features are available.
+    unsafe fn pop64(v: __m512i) -> __m512i;
+    /// Popcount of each `u32` lane.
+    ///
+    /// # Safety
+    /// As [`ZmmPopcnt::pop64`].
+    unsafe fn pop32(v: __m512i) -> __m512i;
+    /// Popcount of each `u16` lane.
+    ///
+    /// # Safety
+    /// As [`ZmmPopcnt::pop64`].
+    unsafe fn pop16(v: __m512i) -> __m512i;
+    /// Popcount of each byte.
+    ///
+    /// # Safety
+    /// As [`ZmmPopcnt::pop64`].
+    unsafe fn pop8(v: __m512i) -> __m512i;
+}
+
+/// The `avx512` table's popcount: VPOPCNTDQ and BITALG, one instruction per lane width.
+#[derive(Clone, Copy)]
+pub(crate) struct Native;
+
+impl ZmmPopcnt for Native {
+    #[inline(always)]
+    unsafe fn pop64(v: __m512i) -> __m512i {
+        // SAFETY: AVX-512 VPOPCNTDQ available (the `avx512` table).
+        unsafe { _mm512_popcnt_epi64(v) }
+    }
+    #[inline(always)]
+    unsafe fn pop32(v: __m512i) -> __m512i {
+        // SAFETY: as above.
+        unsafe { _mm512_popcnt_epi32(v) }
+    }
+    #[inline(always)]
+    unsafe fn pop16(v: __m512i) -> __m512i {
+        // SAFETY: AVX-512 BITALG available (the `avx512` table).
+        unsafe { _mm512_popcnt_epi16(v) }
+    }
+    #[inline(always)]
+    unsafe fn pop8(v: __m512i) -> __m512i {
+        // SAFETY: as above.
+        unsafe { _mm512_popcnt_epi8(v) }
+    }
+}
+
 /// Dword indices of a 4x4 transpose of the 128-bit lanes' dwords: dword `4 l + s` to `4 s + l`.
 #[repr(C, align(64))]
 struct Indices([u32; 16]);
@@ -97,10 +156,24 @@ static DWORD_TRANSPOSE: Indices = Indices([0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 1
 macro_rules! zmm_vector {
     ($(#[$doc:meta])* $name:ident, $lane:ty, $n:literal, { $($body:tt)* }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy)]
-        pub(crate) struct $name(__m512i);
+        pub(crate) struct $name<P>(__m512i, PhantomData<P>);
 
-        impl Vector for $name {
+        impl<P> Clone for $name<P> {
+            #[inline(always)]
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<P> Copy for $name<P> {}
+
+        impl<P> $name<P> {
+            #[inline(always)]
+            fn w(v: __m512i) -> Self {
+                Self(v, PhantomData)
+            }
+        }
+
+        impl<P: ZmmPopcnt> Vector for $name<P> {
             type Lane = $lane;
             type Ops = Avx512;
             const N: usize = $n;
@@ -108,7 +181,7 @@ macro_rules! zmm_vector {
             #[inline(always)]
             unsafe fn load(p: *const $lane) -> Self {
                 // SAFETY: the caller guarantees 64 readable bytes at `p`; AVX-512 F available.
-                Self(unsafe { _mm512_loadu_si512(p.cast()) })
+                Self::w(unsafe { _mm512_loadu_si512(p.cast()) })
             }
 
             $($body)*
@@ -117,32 +190,32 @@ macro_rules! zmm_vector {
 }
 
 zmm_vector!(
-    /// 8 `u64` lanes: `vpopcntq`.
+    /// 8 `u64` lanes.
     V64, u64, 8, {
     #[inline(always)]
     unsafe fn load_partial(p: *const u64, n: usize) -> Self {
         // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
-        Self(unsafe { _mm512_maskz_loadu_epi64(((1u32 << n) - 1) as __mmask8, p.cast()) })
+        Self::w(unsafe { _mm512_maskz_loadu_epi64(((1u32 << n) - 1) as __mmask8, p.cast()) })
     }
     #[inline(always)]
     unsafe fn splat(x: u64) -> Self {
         // SAFETY: AVX-512 F available (the Vector contract).
-        Self(unsafe { _mm512_set1_epi64(x as i64) })
+        Self::w(unsafe { _mm512_set1_epi64(x as i64) })
     }
     #[inline(always)]
     unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
-        // SAFETY: AVX-512 F + VPOPCNTDQ available.
-        Self(unsafe { _mm512_popcnt_epi64(_mm512_xor_si512(a.0, b.0)) })
+        // SAFETY: the table's features are available (the Vector contract).
+        Self::w(unsafe { P::pop64(_mm512_xor_si512(a.0, b.0)) })
     }
     #[inline(always)]
     unsafe fn add(a: Self, b: Self) -> Self {
         // SAFETY: AVX-512 F available.
-        Self(unsafe { _mm512_add_epi64(a.0, b.0) })
+        Self::w(unsafe { _mm512_add_epi64(a.0, b.0) })
     }
     #[inline(always)]
     unsafe fn splat_dist(t: u32) -> Self {
         // SAFETY: AVX-512 F available.
-        Self(unsafe { _mm512_set1_epi64(i64::from(t)) })
+        Self::w(unsafe { _mm512_set1_epi64(i64::from(t)) })
     }
     #[inline(always)]
     unsafe fn lt_mask(d: Self, t: Self) -> u64 {
@@ -163,7 +236,7 @@ zmm_vector!(
     #[inline(always)]
     unsafe fn pack_u8(acc: Self, d: Self, s: usize) -> Self {
         // SAFETY: AVX-512 F available.
-        Self(unsafe {
+        Self::w(unsafe {
             _mm512_or_si512(acc.0, _mm512_sll_epi64(d.0, _mm_cvtsi64_si128(8 * s as i64)))
         })
     }
@@ -202,32 +275,32 @@ zmm_vector!(
 });
 
 zmm_vector!(
-    /// 16 `u32` lanes: `vpopcntd`.
+    /// 16 `u32` lanes.
     V32, u32, 16, {
     #[inline(always)]
     unsafe fn load_partial(p: *const u32, n: usize) -> Self {
         // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
-        Self(unsafe { _mm512_maskz_loadu_epi32(((1u32 << n) - 1) as __mmask16, p.cast()) })
+        Self::w(unsafe { _mm512_maskz_loadu_epi32(((1u32 << n) - 1) as __mmask16, p.cast()) })
     }
     #[inline(always)]
     unsafe fn splat(x: u32) -> Self {
         // SAFETY: AVX-512 F available.
-        Self(unsafe { _mm512_set1_epi32(x as i32) })
+        Self::w(unsafe { _mm512_set1_epi32(x as i32) })
     }
     #[inline(always)]
     unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
-        // SAFETY: AVX-512 F + VPOPCNTDQ available.
-        Self(unsafe { _mm512_popcnt_epi32(_mm512_xor_si512(a.0, b.0)) })
+        // SAFETY: the table's features are available (the Vector contract).
+        Self::w(unsafe { P::pop32(_mm512_xor_si512(a.0, b.0)) })
     }
     #[inline(always)]
     unsafe fn add(a: Self, b: Self) -> Self {
         // SAFETY: AVX-512 F available.
-        Self(unsafe { _mm512_add_epi32(a.0, b.0) })
+        Self::w(unsafe { _mm512_add_epi32(a.0, b.0) })
     }
     #[inline(always)]
     unsafe fn splat_dist(t: u32) -> Self {
         // SAFETY: AVX-512 F available.
-        Self(unsafe { _mm512_set1_epi32(t as i32) })
+        Self::w(unsafe { _mm512_set1_epi32(t as i32) })
     }
     #[inline(always)]
     unsafe fn lt_mask(d: Self, t: Self) -> u64 {
@@ -241,33 +314,33 @@ zmm_vector!(
     }
 });
 
-/// The `u16` methods, given a popcount expression.
+/// The `u16` methods, given the popcount.
 macro_rules! u16_methods {
-    ($a:ident, $b:ident => $pop:expr) => {
+    ($pop:path) => {
         #[inline(always)]
         unsafe fn load_partial(p: *const u16, n: usize) -> Self {
             // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
-            Self(unsafe { _mm512_maskz_loadu_epi16(((1u64 << n) - 1) as __mmask32, p.cast()) })
+            Self::w(unsafe { _mm512_maskz_loadu_epi16(((1u64 << n) - 1) as __mmask32, p.cast()) })
         }
         #[inline(always)]
         unsafe fn splat(x: u16) -> Self {
             // SAFETY: AVX-512 F/BW available.
-            Self(unsafe { _mm512_set1_epi16(x as i16) })
+            Self::w(unsafe { _mm512_set1_epi16(x as i16) })
         }
         #[inline(always)]
-        unsafe fn xor_popcnt($a: Self, $b: Self) -> Self {
+        unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
             // SAFETY: the features of this vector type are available (the Vector contract).
-            Self(unsafe { $pop })
+            Self::w(unsafe { $pop(_mm512_xor_si512(a.0, b.0)) })
         }
         #[inline(always)]
         unsafe fn add(a: Self, b: Self) -> Self {
             // SAFETY: AVX-512 BW available.
-            Self(unsafe { _mm512_add_epi16(a.0, b.0) })
+            Self::w(unsafe { _mm512_add_epi16(a.0, b.0) })
         }
         #[inline(always)]
         unsafe fn splat_dist(t: u32) -> Self {
             // SAFETY: AVX-512 BW available.
-            Self(unsafe { _mm512_set1_epi16(t as i16) })
+            Self::w(unsafe { _mm512_set1_epi16(t as i16) })
         }
         #[inline(always)]
         unsafe fn lt_mask(d: Self, t: Self) -> u64 {
@@ -282,33 +355,33 @@ macro_rules! u16_methods {
     };
 }
 
-/// The `u8` methods, given a popcount expression.
+/// The `u8` methods, given the popcount.
 macro_rules! u8_methods {
-    ($a:ident, $b:ident => $pop:expr) => {
+    ($pop:path) => {
         #[inline(always)]
         unsafe fn load_partial(p: *const u8, n: usize) -> Self {
             // SAFETY: the masked load reads only the first `n` lanes, which the caller guarantees.
-            Self(unsafe { _mm512_maskz_loadu_epi8((1u64 << n) - 1, p.cast()) })
+            Self::w(unsafe { _mm512_maskz_loadu_epi8((1u64 << n) - 1, p.cast()) })
         }
         #[inline(always)]
         unsafe fn splat(x: u8) -> Self {
             // SAFETY: AVX-512 F/BW available.
-            Self(unsafe { _mm512_set1_epi8(x as i8) })
+            Self::w(unsafe { _mm512_set1_epi8(x as i8) })
         }
         #[inline(always)]
-        unsafe fn xor_popcnt($a: Self, $b: Self) -> Self {
+        unsafe fn xor_popcnt(a: Self, b: Self) -> Self {
             // SAFETY: the features of this vector type are available (the Vector contract).
-            Self(unsafe { $pop })
+            Self::w(unsafe { $pop(_mm512_xor_si512(a.0, b.0)) })
         }
         #[inline(always)]
         unsafe fn add(a: Self, b: Self) -> Self {
             // SAFETY: AVX-512 BW available.
-            Self(unsafe { _mm512_add_epi8(a.0, b.0) })
+            Self::w(unsafe { _mm512_add_epi8(a.0, b.0) })
         }
         #[inline(always)]
         unsafe fn splat_dist(t: u32) -> Self {
             // SAFETY: AVX-512 BW available.
-            Self(unsafe { _mm512_set1_epi8(t as i8) })
+            Self::w(unsafe { _mm512_set1_epi8(t as i8) })
         }
         #[inline(always)]
         unsafe fn lt_mask(d: Self, t: Self) -> u64 {
@@ -329,19 +402,19 @@ macro_rules! u8_methods {
 }
 
 zmm_vector!(
-    /// 32 `u16` lanes: `vpopcntw` (BITALG).
+    /// 32 `u16` lanes.
     V16, u16, 32, {
-    u16_methods!(a, b => _mm512_popcnt_epi16(_mm512_xor_si512(a.0, b.0)));
+    u16_methods!(P::pop16);
 });
 
 zmm_vector!(
-    /// 64 `u8` lanes: `vpopcntb` (BITALG).
+    /// 64 `u8` lanes.
     V8, u8, 64, {
-    u8_methods!(a, b => _mm512_popcnt_epi8(_mm512_xor_si512(a.0, b.0)));
+    u8_methods!(P::pop8);
 });
 
 // Query blocks: 8 queries per history vector (8 distance + 8 threshold registers, of 32).
-scan_kernels!(target_features, u64s, V64, 8);
-scan_kernels!(target_features, u32s, V32, 8);
-scan_kernels!(target_features, u16s, V16, 8);
-scan_kernels!(target_features, u8s, V8, 8);
+scan_kernels!(target_features, u64s, V64<Native>, 8);
+scan_kernels!(target_features, u32s, V32<Native>, 8);
+scan_kernels!(target_features, u16s, V16<Native>, 8);
+scan_kernels!(target_features, u8s, V8<Native>, 8);
