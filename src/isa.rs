@@ -7,14 +7,15 @@ use crate::error::{Error, Result};
 
 /// An instruction set the kernels are written for.
 ///
-/// `Avx512` means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later)
-/// plus the `Avx2` set; an AVX-512 CPU without VPOPCNTDQ runs the AVX2 kernels. `Avx2` means
-/// AVX2, FMA, POPCNT and F16C together; a CPU with AVX2 but not the rest runs scalar. `Neon` is
-/// aarch64's Advanced SIMD.
-#[repr(C)]
+/// 32 bits wide (`eta_isa` is a `uint32_t` in C). The AVX-512 set means AVX-512 F, BW, VL,
+/// VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later) plus the AVX2 set; an AVX-512 CPU
+/// without VPOPCNTDQ runs the AVX2 kernels. The AVX2 set means AVX2, FMA, POPCNT and F16C
+/// together; a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's Advanced SIMD.
+/// Values are append-only, like the status codes.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Isa {
-    /// Portable Rust, any CPU: the reference every other kernel is tested against.
+    /// Portable code, any CPU: the reference every other kernel is tested against.
     Scalar = 0,
     /// x86-64 AVX2 + FMA (+ POPCNT, F16C).
     Avx2 = 1,
