@@ -170,6 +170,27 @@ static void check_meta(void) {
     CHECK(ETA_EMPTY_DISTANCE == 0xFFFFu);
     CHECK(ETA_MAX_HISTORY_LEN == 0xFFFFFFFEu);
 
+    /* Fixed widths (issue 11 item 3): statuses and ISAs are 32 bits, constants unsigned (printed
+     * with %u under -Werror=format, as the test is compiled with -Wall). */
+    CHECK(sizeof(eta_status) == 4 && sizeof(eta_isa) == 4);
+    char text[96];
+    snprintf(text, sizeof text, "%u %u %u %u", ETA_EMPTY_INDEX, ETA_MAX_HISTORY_LEN, ETA_MAX_BITS,
+             ETA_EMPTY_DISTANCE);
+    CHECK(strcmp(text, "4294967295 4294967294 4096 65535") == 0);
+
+    /* Version: the header's macros, the library's number, the compatibility check. */
+    snprintf(text, sizeof text, "%u.%u.%u", ETA_HAMMING_VERSION_MAJOR, ETA_HAMMING_VERSION_MINOR,
+             ETA_HAMMING_VERSION_PATCH);
+    CHECK(strcmp(text, v) == 0);
+    CHECK(ETA_HAMMING_VERSION_NUMBER ==
+          ETA_HAMMING_VERSION_MAJOR * 1000000u + ETA_HAMMING_VERSION_MINOR * 1000u + ETA_HAMMING_VERSION_PATCH);
+    CHECK(eta_version_number() == ETA_HAMMING_VERSION_NUMBER);
+    CHECK(eta_version_compatible(ETA_HAMMING_VERSION_MAJOR, ETA_HAMMING_VERSION_MINOR));
+    CHECK(!eta_version_compatible(ETA_HAMMING_VERSION_MAJOR + 1, ETA_HAMMING_VERSION_MINOR));
+    CHECK(!eta_version_compatible(ETA_HAMMING_VERSION_MAJOR, ETA_HAMMING_VERSION_MINOR + 1));
+    if (ETA_HAMMING_VERSION_MAJOR == 0 && ETA_HAMMING_VERSION_MINOR > 0)
+        CHECK(!eta_version_compatible(0, ETA_HAMMING_VERSION_MINOR - 1)); /* 0.x: minor must match */
+
     const char *msgs[N_STATUSES];
     for (uint32_t s = 0; s < N_STATUSES; s++) {
         msgs[s] = eta_status_message(s);
@@ -531,7 +552,7 @@ static void check_width(size_t m, uint64_t seed) {
                                     (uint16_t *)(void *)dwant2.p + b * K);
                 CHECK(f == min_size(K, L));
             }
-            size_t filled = 12345;
+            uint32_t filled = 12345;
             CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, stride, m, K, (uint32_t *)(void *)idx.p,
                                          (uint16_t *)(void *)dist.p, &filled),
                          ETA_STATUS_OK);
@@ -650,7 +671,7 @@ static void check_width(size_t m, uint64_t seed) {
     /* L = 0: every slot empty, filled 0; NULL history and outputs accepted where sizes are 0. */
     {
         buf idx = buf_new(B * 3 * 4), dist = buf_new(B * 3 * 2), fl = buf_new(B * 4);
-        size_t filled = 99;
+        uint32_t filled = 99;
         CHECK_STATUS(eta_topk_shared(q.p, B, NULL, 0, 0, m, 3, (uint32_t *)(void *)idx.p,
                                      (uint16_t *)(void *)dist.p, &filled),
                      ETA_STATUS_OK);
@@ -793,7 +814,7 @@ static void check_errors(size_t m) {
     for (size_t i = 0; i < n * d; i++) F32(emb)[i] = ref_random_float(&rng);
     for (size_t i = 0; i < d * m; i++) F32(proj)[i] = ref_random_float(&rng);
 
-    buf idx = buf_new(B * K * 4), dist = buf_new(B * K * 2), sfill = buf_new(sizeof(size_t)),
+    buf idx = buf_new(B * K * 4), dist = buf_new(B * K * 2), sfill = buf_new(sizeof(uint32_t)),
         bfill = buf_new(B * 4), dout = buf_new(B * L * 2), hout = buf_new(hbytes),
         eout = buf_new(n * lanes * lb), pout = buf_new(d * m * 4);
     buf *all[] = {&q,    &hist,  &hists, &fps,  &tab,  &lens, &ids,  &emb,  &proj,
@@ -929,7 +950,7 @@ static void check_errors(size_t m) {
     /* ---- shared scans ---- */
     uint32_t *I = U32(idx);
     uint16_t *D = U16(dist);
-    size_t *F = SZ(sfill);
+    uint32_t *F = U32(sfill);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, 0, I, D, F), ETA_STATUS_INVALID_K);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, 0, K, I, D, F), ETA_STATUS_INVALID_BITS);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, 4097, K, I, D, F), ETA_STATUS_INVALID_BITS);
@@ -958,7 +979,7 @@ static void check_errors(size_t m) {
     }
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, OFF1(uint32_t, idx), D, F), ETA_STATUS_MISALIGNED);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, OFF1(uint16_t, dist), F), ETA_STATUS_MISALIGNED);
-    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, OFF1(size_t, sfill)), ETA_STATUS_MISALIGNED);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, OFF1(uint32_t, sfill)), ETA_STATUS_MISALIGNED);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, U32(q), D, F), ETA_STATUS_OVERLAP);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, U32(hist), D, F), ETA_STATUS_OVERLAP);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, U16(q), F), ETA_STATUS_OVERLAP);
@@ -966,9 +987,9 @@ static void check_errors(size_t m) {
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, (uint16_t *)(void *)I, F), ETA_STATUS_OVERLAP);
     EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, (uint16_t *)(void *)(I + B * K - 1), F),
            ETA_STATUS_OVERLAP);
-    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, (size_t *)(void *)I), ETA_STATUS_OVERLAP);
-    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, (size_t *)(void *)D), ETA_STATUS_OVERLAP);
-    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, SZ(q)), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, I), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, (uint32_t *)(void *)D), ETA_STATUS_OVERLAP);
+    EXPECT(&w, eta_topk_shared(q.p, B, hist.p, L, S, m, K, I, D, U32(q)), ETA_STATUS_OVERLAP);
 
     uint16_t *O = U16(dout);
     EXPECT(&w, eta_distances_shared(q.p, B, hist.p, L, S, 0, O), ETA_STATUS_INVALID_BITS);
@@ -1127,10 +1148,10 @@ static void check_errors(size_t m) {
     CHECK_STATUS(eta_history_gather(tab.p, T, m, ID, L, hout.p, S), ETA_STATUS_OK);
     /* Outputs that touch end to end do not overlap. */
     {
-        buf both = buf_new(B * K * 6 + sizeof(size_t) + 8);
+        buf both = buf_new(B * K * 6 + sizeof(uint32_t) + 4);
         uint32_t *bi = U32(both);
         uint16_t *bd = (uint16_t *)(void *)(bi + B * K);
-        size_t *bf = (size_t *)(void *)(both.p + (B * K * 6 + 7) / 8 * 8);
+        uint32_t *bf = (uint32_t *)(void *)(both.p + (B * K * 6 + 3) / 4 * 4);
         CHECK_STATUS(eta_topk_shared(q.p, B, hist.p, L, S, m, K, bi, bd, bf), ETA_STATUS_OK);
         CHECK(*bf == K);
         buf_free(&both);
@@ -1163,7 +1184,7 @@ static void check_multithreaded(void) {
     for (size_t b = 0; b < B; b++) ref_topk(qs + b, items, L, 1, K, iwant + b * K, dwant + b * K);
     const size_t threads[] = {0, 1, 2, 5};
     for (size_t t = 0; t < 4; t++) {
-        size_t filled = 0;
+        uint32_t filled = 0;
         memset(idx, CANARY, B * K * 4);
         CHECK_STATUS(eta_topk_shared_mt(qs, B, hist, L, L, m, K, idx, dist, &filled, threads[t]), ETA_STATUS_OK);
         CHECK(filled == K);
@@ -1424,6 +1445,298 @@ static void check_fp_traps(void) {
 static void check_fp_traps(void) {}
 #endif
 
+/* ---------------------------------------------------------------------------------------------
+ * Outputs in memory never written (malloc), issue 13 item 4. Every entry point that writes is
+ * called twice: into zeroed memory (calloc) and into malloc'ed memory nobody wrote. The written
+ * elements must be equal; under valgrind, comparing them also proves each one was written (a
+ * byte left uninitialised makes memcmp's branch depend on it, an error). History padding lanes
+ * [n, stride) are not compared: the builders leave them as they are, uninitialised here. Scans
+ * read histories whose padding is initialised, as the contract asks (calloc). */
+
+static void *raw_new(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    assert(p);
+    return p;
+}
+
+static void *zero_new(size_t bytes) {
+    void *p = calloc(bytes ? bytes : 1, 1);
+    assert(p);
+    return p;
+}
+
+/* The written rows of two histories: lanes [w * stride, w * stride + n) of every row w. */
+static void check_same_rows(const void *a, const void *b, size_t m, size_t n, size_t stride,
+                            const char *what) {
+    const size_t lanes = ref_lanes(m), lb = ref_lane_bytes(m);
+    for (size_t w = 0; w < lanes; w++)
+        CHECK_SAME_BYTES((const unsigned char *)a + w * stride * lb,
+                         (const unsigned char *)b + w * stride * lb, n * lb, what);
+}
+
+static void check_uninit_outputs(size_t m) {
+    const size_t lanes = ref_lanes(m), lb = ref_lane_bytes(m);
+    const size_t d = 5, n = 70, stride = 75, B = 3, K = 8;
+    const size_t fp_bytes = n * lanes * lb, hist_bytes = lanes * stride * lb;
+    eta_hasher *h = NULL;
+    CHECK_STATUS(eta_hasher_new_seeded(d, m, 11 + m, &h), ETA_STATUS_OK);
+
+    float *emb = (float *)raw_new(n * d * sizeof(float));
+    uint16_t *half = (uint16_t *)raw_new(n * d * sizeof(uint16_t));
+    uint64_t rng = 977 + m;
+    for (size_t i = 0; i < n * d; i++) {
+        emb[i] = (float)((int)(ref_rng_next(&rng) % 2001) - 1000) / 997.0f;
+        half[i] = (uint16_t)(0x3000 + ref_rng_next(&rng) % 0x1000) | (uint16_t)((i & 1) << 15);
+    }
+
+    /* The projection. */
+    float *pz = (float *)zero_new(d * m * sizeof(float)), *pr = (float *)raw_new(d * m * sizeof(float));
+    CHECK_STATUS(eta_hasher_projection(h, pz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_hasher_projection(h, pr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(pr, pz, d * m * sizeof(float), "projection into malloc'ed memory");
+
+    /* Query layout, three element types. */
+    void *fz = zero_new(fp_bytes), *fr = raw_new(fp_bytes);
+    CHECK_STATUS(eta_encode_bf16(h, half, n, fz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_encode_bf16(h, half, n, fr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(fr, fz, fp_bytes, "eta_encode_bf16 into malloc'ed memory");
+    CHECK_STATUS(eta_encode_f16(h, half, n, fz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_encode_f16(h, half, n, fr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(fr, fz, fp_bytes, "eta_encode_f16 into malloc'ed memory");
+    CHECK_STATUS(eta_encode(h, emb, n, fz), ETA_STATUS_OK);
+    free(fr);
+    fr = raw_new(fp_bytes);
+    CHECK_STATUS(eta_encode(h, emb, n, fr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(fr, fz, fp_bytes, "eta_encode into malloc'ed memory");
+
+    /* Histories at a padded stride (padding stays unwritten) and at stride == n. */
+    const size_t strides[2] = {stride, n};
+    for (size_t s = 0; s < 2; s++) {
+        const size_t st = strides[s];
+        void *hz = zero_new(hist_bytes), *hr = raw_new(hist_bytes);
+        CHECK_STATUS(eta_encode_history(h, emb, n, hz, st), ETA_STATUS_OK);
+        CHECK_STATUS(eta_encode_history(h, emb, n, hr, st), ETA_STATUS_OK);
+        check_same_rows(hr, hz, m, n, st, "eta_encode_history into malloc'ed memory");
+        free(hr);
+        hr = raw_new(hist_bytes);
+        CHECK_STATUS(eta_encode_history_bf16(h, half, n, hz, st), ETA_STATUS_OK);
+        CHECK_STATUS(eta_encode_history_bf16(h, half, n, hr, st), ETA_STATUS_OK);
+        check_same_rows(hr, hz, m, n, st, "eta_encode_history_bf16 into malloc'ed memory");
+        free(hr);
+        hr = raw_new(hist_bytes);
+        CHECK_STATUS(eta_encode_history_f16(h, half, n, hz, st), ETA_STATUS_OK);
+        CHECK_STATUS(eta_encode_history_f16(h, half, n, hr, st), ETA_STATUS_OK);
+        check_same_rows(hr, hz, m, n, st, "eta_encode_history_f16 into malloc'ed memory");
+        free(hr);
+        hr = raw_new(hist_bytes);
+        CHECK_STATUS(eta_history_from_fingerprints(fz, n, m, hz, st), ETA_STATUS_OK);
+        CHECK_STATUS(eta_history_from_fingerprints(fz, n, m, hr, st), ETA_STATUS_OK);
+        check_same_rows(hr, hz, m, n, st, "eta_history_from_fingerprints into malloc'ed memory");
+        free(hr);
+        hr = raw_new(hist_bytes);
+        uint64_t ids[70];
+        for (size_t i = 0; i < n; i++) ids[i] = (i * 31 + 7) % n;
+        CHECK_STATUS(eta_history_gather(fz, n, m, ids, n, hz, st), ETA_STATUS_OK);
+        CHECK_STATUS(eta_history_gather(fz, n, m, ids, n, hr, st), ETA_STATUS_OK);
+        check_same_rows(hr, hz, m, n, st, "eta_history_gather into malloc'ed memory");
+        free(hr);
+        free(hz);
+    }
+
+    /* Scans: a calloc'ed history (padding initialised, as the contract asks), malloc'ed outputs. */
+    void *hist = zero_new(hist_bytes);
+    CHECK_STATUS(eta_encode_history(h, emb, n, hist, stride), ETA_STATUS_OK);
+    void *hists = zero_new(B * hist_bytes);
+    uint32_t lens[3] = {(uint32_t)n, 0, 17};
+    for (size_t q = 0; q < B; q++)
+        CHECK_STATUS(eta_encode_history(h, emb, lens[q], (unsigned char *)hists + q * hist_bytes, stride),
+                     ETA_STATUS_OK);
+    const size_t slots = B * K;
+    uint32_t *iz = (uint32_t *)zero_new(slots * 4), *ir = (uint32_t *)raw_new(slots * 4);
+    uint16_t *dz = (uint16_t *)zero_new(slots * 2), *dr = (uint16_t *)raw_new(slots * 2);
+    uint32_t *sz = (uint32_t *)zero_new(4), *sr = (uint32_t *)raw_new(4);
+    uint32_t *bz = (uint32_t *)zero_new(B * 4), *br = (uint32_t *)raw_new(B * 4);
+    CHECK_STATUS(eta_topk_shared(fz, B, hist, n, stride, m, K, iz, dz, sz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_topk_shared(fz, B, hist, n, stride, m, K, ir, dr, sr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(ir, iz, slots * 4, "eta_topk_shared indices into malloc'ed memory");
+    CHECK_SAME_BYTES(dr, dz, slots * 2, "eta_topk_shared distances into malloc'ed memory");
+    CHECK(*sr == *sz && *sr == K);
+    free(ir), free(dr);
+    ir = (uint32_t *)raw_new(slots * 4), dr = (uint16_t *)raw_new(slots * 2);
+    CHECK_STATUS(eta_topk_shared_mt(fz, B, hist, n, stride, m, K, ir, dr, NULL, 2), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(ir, iz, slots * 4, "eta_topk_shared_mt indices into malloc'ed memory");
+    CHECK_SAME_BYTES(dr, dz, slots * 2, "eta_topk_shared_mt distances into malloc'ed memory");
+    free(ir), free(dr);
+    ir = (uint32_t *)raw_new(slots * 4), dr = (uint16_t *)raw_new(slots * 2);
+    CHECK_STATUS(eta_topk_batch(fz, B, hists, n, stride, lens, m, K, iz, dz, bz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_topk_batch(fz, B, hists, n, stride, lens, m, K, ir, dr, br), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(ir, iz, slots * 4, "eta_topk_batch indices into malloc'ed memory");
+    CHECK_SAME_BYTES(dr, dz, slots * 2, "eta_topk_batch distances into malloc'ed memory");
+    CHECK_SAME_BYTES(br, bz, B * 4, "eta_topk_batch filled counts into malloc'ed memory");
+    free(ir), free(dr), free(br);
+    ir = (uint32_t *)raw_new(slots * 4), dr = (uint16_t *)raw_new(slots * 2);
+    br = (uint32_t *)raw_new(B * 4);
+    CHECK_STATUS(eta_topk_batch_mt(fz, B, hists, n, stride, lens, m, K, ir, dr, br, 2), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(ir, iz, slots * 4, "eta_topk_batch_mt indices into malloc'ed memory");
+    CHECK_SAME_BYTES(dr, dz, slots * 2, "eta_topk_batch_mt distances into malloc'ed memory");
+    CHECK_SAME_BYTES(br, bz, B * 4, "eta_topk_batch_mt filled counts into malloc'ed memory");
+    uint16_t *xz = (uint16_t *)zero_new(B * n * 2), *xr = (uint16_t *)raw_new(B * n * 2);
+    CHECK_STATUS(eta_distances_shared(fz, B, hist, n, stride, m, xz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_distances_shared(fz, B, hist, n, stride, m, xr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(xr, xz, B * n * 2, "eta_distances_shared into malloc'ed memory");
+    free(xr);
+    xr = (uint16_t *)raw_new(B * n * 2);
+    CHECK_STATUS(eta_distances_batch(fz, B, hists, n, stride, lens, m, xz), ETA_STATUS_OK);
+    CHECK_STATUS(eta_distances_batch(fz, B, hists, n, stride, lens, m, xr), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(xr, xz, B * n * 2, "eta_distances_batch into malloc'ed memory");
+
+    free(xz), free(xr), free(iz), free(ir), free(dz), free(dr), free(sz), free(sr), free(bz), free(br);
+    free(hist), free(hists), free(fz), free(fr), free(pz), free(pr), free(emb), free(half);
+    eta_hasher_free(h);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Handles (issue 11 item 4): eta_fingerprints and eta_history record m, length and stride; the
+ * scans over handles equal the raw scans, and refuse mixed widths with nothing written. */
+
+static void check_handles(size_t m) {
+    const size_t lanes = ref_lanes(m), lb = ref_lane_bytes(m);
+    const size_t d = 6, L = 45, B = 3, K = 7, cap = 50;
+    const size_t other_m = m == 64 ? 65 : 64; /* a width of another lane count or type */
+    eta_hasher *h = NULL, *h2 = NULL;
+    CHECK_STATUS(eta_hasher_new_seeded(d, m, 5 + m, &h), ETA_STATUS_OK);
+    CHECK_STATUS(eta_hasher_new_seeded(d, other_m, 5, &h2), ETA_STATUS_OK);
+    float *emb = (float *)raw_new((L + B) * d * sizeof(float));
+    uint64_t rng = 31 + m;
+    for (size_t i = 0; i < (L + B) * d; i++) emb[i] = ref_random_float(&rng);
+
+    /* The raw path, for comparison. */
+    const size_t S = 64;
+    void *qraw = zero_new(B * lanes * lb), *hraw = zero_new(lanes * S * lb);
+    CHECK_STATUS(eta_encode(h, emb + L * d, B, qraw), ETA_STATUS_OK);
+    CHECK_STATUS(eta_encode_history(h, emb, L, hraw, S), ETA_STATUS_OK);
+    uint32_t iw[21], ig[21], fw = 0, fg = 0;
+    uint16_t dw[21], dg[21];
+    uint16_t *xw = (uint16_t *)zero_new(B * L * 2), *xg = (uint16_t *)zero_new(B * L * 2);
+    CHECK_STATUS(eta_topk_shared(qraw, B, hraw, L, S, m, K, iw, dw, &fw), ETA_STATUS_OK);
+    CHECK_STATUS(eta_distances_shared(qraw, B, hraw, L, S, m, xw), ETA_STATUS_OK);
+
+    /* Owned handles. */
+    eta_fingerprints *q = NULL;
+    eta_history *hist = NULL;
+    CHECK_STATUS(eta_fingerprints_new(m, B + 2, &q), ETA_STATUS_OK);
+    CHECK_STATUS(eta_history_new(m, cap, &hist), ETA_STATUS_OK);
+    CHECK(eta_fingerprints_len(q) == 0 && eta_fingerprints_bits(q) == m);
+    CHECK(eta_history_len(hist) == 0 && eta_history_bits(hist) == m && eta_history_stride(hist) == 64);
+    CHECK(eta_fingerprints_data(q) != NULL && eta_history_data(hist) != NULL);
+    CHECK_STATUS(eta_fingerprints_encode(q, h, emb + L * d, B), ETA_STATUS_OK);
+    CHECK_STATUS(eta_history_encode(hist, h, emb, L), ETA_STATUS_OK);
+    CHECK(eta_fingerprints_len(q) == B && eta_history_len(hist) == L);
+    CHECK_SAME_BYTES(eta_fingerprints_data(q), qraw, B * lanes * lb, "eta_fingerprints_encode");
+    check_same_rows(eta_history_data(hist), hraw, m, L, S, "eta_history_encode");
+    for (size_t t = 0; t < 3; t++) {
+        memset(ig, 0xA5, sizeof ig), memset(dg, 0xA5, sizeof dg);
+        CHECK_STATUS(eta_topk_history(q, hist, K, ig, dg, &fg, t), ETA_STATUS_OK);
+        CHECK_SAME_BYTES(ig, iw, B * K * 4, "eta_topk_history indices");
+        CHECK_SAME_BYTES(dg, dw, B * K * 2, "eta_topk_history distances");
+        CHECK(fg == fw && fg == K);
+    }
+    CHECK_STATUS(eta_distances_history(q, hist, xg), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(xg, xw, B * L * 2, "eta_distances_history");
+
+    /* A borrowed history: the caller's buffer, its shape recorded. */
+    eta_history *wrapped = NULL;
+    CHECK_STATUS(eta_history_wrap(hraw, m, L, L, S, &wrapped), ETA_STATUS_OK);
+    CHECK(eta_history_data(wrapped) == hraw && eta_history_len(wrapped) == L);
+    CHECK(eta_history_stride(wrapped) == S && eta_history_bits(wrapped) == m);
+    CHECK_STATUS(eta_topk_history(q, wrapped, K, ig, dg, NULL, 1), ETA_STATUS_OK);
+    CHECK_SAME_BYTES(ig, iw, B * K * 4, "eta_topk_history over a wrapped history");
+    /* Writing through it writes the caller's buffer (the same bytes again here). */
+    CHECK_STATUS(eta_history_encode(wrapped, h, emb, 20), ETA_STATUS_OK);
+    CHECK(eta_history_len(wrapped) == 20);
+    check_same_rows(hraw, eta_history_data(hist), m, 20, S, "eta_history_encode into a wrapped history");
+
+    /* Mixed widths: a status, nothing written, handles unchanged. */
+    eta_history *h_other = NULL;
+    eta_fingerprints *q_other = NULL;
+    CHECK_STATUS(eta_history_new(other_m, cap, &h_other), ETA_STATUS_OK);
+    CHECK_STATUS(eta_fingerprints_new(other_m, B, &q_other), ETA_STATUS_OK);
+    memset(ig, 0xA5, sizeof ig), memset(dg, 0xA5, sizeof dg), memset(xg, 0xA5, B * L * 2);
+    fg = 12345;
+    CHECK_STATUS(eta_topk_history(q, h_other, K, ig, dg, &fg, 1), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_topk_history(q_other, hist, K, ig, dg, &fg, 1), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_distances_history(q_other, hist, xg), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_history_encode(hist, h2, emb, 1), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_fingerprints_encode(q, h2, emb, 1), ETA_STATUS_INVALID_BITS);
+    CHECK(fg == 12345 && ig[0] == 0xA5A5A5A5u && dg[0] == 0xA5A5u && xg[0] == 0xA5A5u);
+    CHECK(eta_history_len(hist) == L && eta_fingerprints_len(q) == B);
+
+    /* Other bad input: the status, nothing written. */
+    CHECK_STATUS(eta_history_encode(hist, h, emb, cap + 1), ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+    CHECK_STATUS(eta_fingerprints_encode(q, h, emb, B + 3), ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+    CHECK_STATUS(eta_topk_history(q, hist, 0, ig, dg, &fg, 1), ETA_STATUS_INVALID_K);
+    CHECK_STATUS(eta_topk_history(q, hist, K, NULL, dg, &fg, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_topk_history(q, hist, K, ig, (uint16_t *)(void *)ig, &fg, 1), ETA_STATUS_OVERLAP);
+    CHECK_STATUS(eta_topk_history(q, hist, K, ig, dg, (uint32_t *)(void *)((unsigned char *)ig + 1), 1),
+                 ETA_STATUS_MISALIGNED);
+    CHECK_STATUS(eta_topk_history(NULL, hist, K, ig, dg, &fg, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_topk_history(q, NULL, K, ig, dg, &fg, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_distances_history(q, NULL, xg), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_distances_history(q, hist, NULL), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_history_encode(NULL, h, emb, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_history_encode(hist, NULL, emb, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_history_encode(hist, h, NULL, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_fingerprints_encode(NULL, h, emb, 1), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_fingerprints_encode(q, NULL, emb, 1), ETA_STATUS_NULL_POINTER);
+    /* emb over the handle's own buffer is an overlap. */
+    CHECK_STATUS(eta_fingerprints_encode(q, h, (const float *)eta_fingerprints_data(q), 1),
+                 ETA_STATUS_OVERLAP);
+    CHECK(fg == 12345 && ig[0] == 0xA5A5A5A5u && dg[0] == 0xA5A5u && xg[0] == 0xA5A5u);
+    CHECK(eta_history_len(hist) == L && eta_fingerprints_len(q) == B);
+    CHECK_SAME_BYTES(eta_fingerprints_data(q), qraw, B * lanes * lb, "handle after refused calls");
+
+    eta_history *none = (eta_history *)(void *)&rng; /* must stay as it is */
+    eta_fingerprints *fnone = (eta_fingerprints *)(void *)&rng;
+    CHECK_STATUS(eta_history_new(0, cap, &none), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_history_new(4097, cap, &none), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_history_new(m, (size_t)ETA_MAX_HISTORY_LEN + 1, &none), ETA_STATUS_HISTORY_TOO_LONG);
+    CHECK_STATUS(eta_history_new(m, cap, NULL), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_fingerprints_new(0, 1, &fnone), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_fingerprints_new(m, SIZE_MAX, &fnone), ETA_STATUS_SIZE_OVERFLOW);
+    CHECK_STATUS(eta_fingerprints_new(m, 1, NULL), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_history_wrap(hraw, m, L, L, L - 1, &none), ETA_STATUS_STRIDE_TOO_SMALL);
+    CHECK_STATUS(eta_history_wrap(hraw, m, L + 1, L, S, &none), ETA_STATUS_LEN_EXCEEDS_CAPACITY);
+    CHECK_STATUS(eta_history_wrap(NULL, m, 0, L, S, &none), ETA_STATUS_NULL_POINTER);
+    CHECK_STATUS(eta_history_wrap(hraw, 0, L, L, S, &none), ETA_STATUS_INVALID_BITS);
+    CHECK_STATUS(eta_history_wrap(hraw, m, L, L, S, NULL), ETA_STATUS_NULL_POINTER);
+    if (lb > 1)
+        CHECK_STATUS(eta_history_wrap((unsigned char *)hraw + 1, m, L, L, S, &none), ETA_STATUS_MISALIGNED);
+    CHECK(none == (eta_history *)(void *)&rng && fnone == (eta_fingerprints *)(void *)&rng);
+
+    /* Accessors on NULL; free(NULL) is a no-op. */
+    CHECK(eta_history_len(NULL) == 0 && eta_history_bits(NULL) == 0 && eta_history_stride(NULL) == 0);
+    CHECK(eta_history_data(NULL) == NULL && eta_fingerprints_data(NULL) == NULL);
+    CHECK(eta_fingerprints_len(NULL) == 0 && eta_fingerprints_bits(NULL) == 0);
+    eta_history_free(NULL);
+    eta_fingerprints_free(NULL);
+
+    /* Empty handles scan to sentinels. */
+    eta_history *empty = NULL;
+    CHECK_STATUS(eta_history_new(m, 0, &empty), ETA_STATUS_OK);
+    CHECK_STATUS(eta_topk_history(q, empty, K, ig, dg, &fg, 1), ETA_STATUS_OK);
+    CHECK(fg == 0 && ig[0] == ETA_EMPTY_INDEX && dg[0] == ETA_EMPTY_DISTANCE);
+    eta_history_free(empty);
+
+    eta_history_free(wrapped); /* the buffer stays the caller's: freed below, by free() */
+    eta_history_free(h_other);
+    eta_fingerprints_free(q_other);
+    eta_history_free(hist);
+    eta_fingerprints_free(q);
+    free(qraw), free(hraw), free(xw), free(xg), free(emb);
+    eta_hasher_free(h);
+    eta_hasher_free(h2);
+}
+
 static const size_t g_widths[] = {1, 8, 16, 17, 32, 33, 64, 65, 128, 4096};
 #define N_WIDTHS (sizeof g_widths / sizeof g_widths[0])
 
@@ -1451,6 +1764,14 @@ static void run_suite(const char *program) {
         CHECK((uint32_t)eta_isa_current() == isa);
         strcat(ran, " ");
         strcat(ran, g_isa_names[isa]);
+    }
+    /* After every ISA's fork-based checks: the multi-threaded calls here start the worker pool,
+     * whose threads a forked child would not have (valgrind then reports their handles lost). */
+    for (uint32_t isa = 0; isa < N_ISAS; isa++) {
+        if (!eta_isa_is_available(isa)) continue;
+        CHECK_STATUS(eta_isa_force(isa), ETA_STATUS_OK);
+        for (size_t i = 0; i < N_WIDTHS; i++) check_uninit_outputs(g_widths[i]);
+        for (size_t i = 0; i < N_WIDTHS; i++) check_handles(g_widths[i]);
     }
     check_multithreaded();
     eta_isa_reset();

@@ -58,7 +58,7 @@ void check_vectors_and_threads() {
     std::vector<uint16_t> no_dist;
     std::vector<uint64_t> one_history(lanes * L);
     CHECK_STATUS(eta_encode_history(h.get(), emb.data(), L, one_history.data(), L), ETA_STATUS_OK);
-    size_t filled = 0;
+    uint32_t filled = 0;
     CHECK_STATUS(eta_topk_shared(no_fps.data(), 0, one_history.data(), L, L, m, K, no_idx.data(),
                                  no_dist.data(), &filled),
                  ETA_STATUS_OK);
@@ -75,7 +75,7 @@ void check_vectors_and_threads() {
                 std::vector<uint64_t> qs(B * lanes);
                 std::vector<uint32_t> idx(B * K);
                 std::vector<uint16_t> dist(B * K);
-                size_t f = 0;
+                uint32_t f = 0;
                 bool good = eta_encode_history(h.get(), emb.data(), L, hist.data(), L + 3) == ETA_STATUS_OK &&
                             eta_encode(h.get(), &emb[L * d], B, qs.data()) == ETA_STATUS_OK &&
                             eta_topk_shared(qs.data(), B, hist.data(), L, L + 3, m, K, idx.data(),

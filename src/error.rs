@@ -99,9 +99,11 @@ pub enum Error {
     OutOfMemory,
 }
 
-/// Status codes of the C ABI (`eta_status`). `ETA_STATUS_OK` is zero; every other value names
-/// one kind of error (the Rust `Error` variant of the same name).
-#[repr(C)]
+/// Status codes of the C ABI (`eta_status`, 32 bits wide: a `uint32_t` in C). `ETA_STATUS_OK`
+/// is zero; every other value names one kind of error (`eta_status_message()` describes it).
+/// Codes are append-only: a released code keeps its number and meaning, new kinds of error get
+/// new numbers after the last, and a caller should treat a code it does not know as an error.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EtaStatus {
     /// Success.
@@ -122,7 +124,9 @@ pub enum EtaStatus {
     SizeOverflow = 7,
     /// `L >= 2^32 - 1`: indices would not fit in `uint32_t`.
     HistoryTooLong = 8,
-    /// A buffer is shorter than the shape requires.
+    /// A buffer is shorter than the shape requires. Only the Rust API returns it (its slices
+    /// carry lengths): C passes no buffer lengths, so the C functions cannot check them and
+    /// never return this code; a C buffer shorter than its shape is the caller's error.
     BufferTooShort = 9,
     /// A fingerprint pointer is not aligned to its lane type.
     Misaligned = 10,

@@ -7,16 +7,16 @@ use crate::error::{Error, Result};
 
 /// An instruction set the kernels are written for.
 ///
-/// `Avx512` means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and later)
-/// plus AVX2, FMA and POPCNT; `Avx512Bw` means AVX-512 F, BW and VL plus AVX2, FMA and POPCNT
+/// 32 bits wide (`eta_isa` is a `uint32_t` in C); values are append-only, like the status codes.
+/// The AVX-512 set means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and
+/// later) plus the AVX2 set. The AVX-512 BW set means AVX-512 F, BW and VL plus the AVX2 set
 /// (Skylake-SP, Cascade Lake: the same kernels with a nibble-lookup popcount), and is what an
-/// AVX-512 CPU without VPOPCNTDQ or BITALG runs. `Avx2` means
-/// AVX2, FMA, POPCNT and F16C together; a CPU with AVX2 but not the rest runs scalar. `Neon` is
-/// aarch64's Advanced SIMD.
-#[repr(C)]
+/// AVX-512 CPU without VPOPCNTDQ or BITALG runs. The AVX2 set means AVX2, FMA, POPCNT and F16C
+/// together; a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's Advanced SIMD.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Isa {
-    /// Portable Rust, any CPU: the reference every other kernel is tested against.
+    /// Portable code, any CPU: the reference every other kernel is tested against.
     Scalar = 0,
     /// x86-64 AVX2 + FMA (+ POPCNT, F16C).
     Avx2 = 1,

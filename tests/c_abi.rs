@@ -445,6 +445,115 @@ fn c11_under_valgrind() {
     );
 }
 
+/// Compiles `c_tests/{file}` to an object file (no link), as `std` (C or C++), with `-Werror`.
+fn compile_only(std: &str, file: &str) -> Ran {
+    let cpp = std.starts_with("c++");
+    let mut cmd = compiler(cpp).to_command();
+    if cpp {
+        cmd.args(["-x", "c++"]);
+    }
+    // `-c`, not `-fsyntax-only`: GCC's C front end diagnoses an unused result only when it
+    // generates code.
+    let dir = work_dir(&format!("compile_{}_{std}", file.replace('.', "_")));
+    cmd.current_dir(&dir)
+        .arg(format!("-std={std}"))
+        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-c", "-o"])
+        .arg(dir.join("out.o"))
+        .arg("-I")
+        .arg(manifest_dir().join("include"))
+        .arg(manifest_dir().join("c_tests").join(file));
+    run(&mut cmd)
+}
+
+/// The header compiles cleanly under C99, C11, C++17 and C++20 with `-Werror`: statuses and
+/// ISAs 32 bits wide, unsigned constants printed with `%u`, the version macros (issue 11 item 3).
+#[test]
+fn the_header_compiles_with_werror_in_c99_c11_cpp17_cpp20() {
+    for std in ["c99", "c11", "c++17", "c++20"] {
+        let r = compile_only(std, "header_only.c");
+        assert!(
+            r.ok,
+            "header_only.c as {std} ({})\n{}{}",
+            r.status, r.stdout, r.stderr
+        );
+    }
+}
+
+/// Ignoring a status is diagnosed (`warn_unused_result` in C, `[[nodiscard]]` in C++17 and
+/// later): the same file fails to compile with `-Werror`, for that reason.
+#[test]
+fn ignoring_a_status_is_diagnosed() {
+    for std in ["c99", "c11", "c++17", "c++20"] {
+        let r = compile_only(std, "ignored_status.c");
+        assert!(
+            !r.ok,
+            "ignored_status.c compiled as {std}: ETA_MUST_USE has no effect"
+        );
+        let text = format!("{}{}", r.stdout, r.stderr);
+        assert!(
+            text.contains("unused-result")
+                || text.contains("warn_unused_result")
+                || text.contains("nodiscard"),
+            "ignored_status.c as {std} failed for another reason:\n{text}"
+        );
+    }
+}
+
+/// `include/eta_hamming.hpp`, the header-only C++ layer: `c_tests/test_hpp.cpp` built as C++17
+/// and C++20 with `-Wall -Wextra -Wpedantic -Werror` against the staticlib (the second also
+/// with ASan/UBSan where they run), and run (issue 11 item 5).
+#[test]
+fn the_cpp_wrapper_in_cpp17_and_cpp20() {
+    for (std, sanitize) in [("c++17", false), ("c++20", false), ("c++20", true)] {
+        if sanitize && !native_only("the C++ wrapper's sanitizer build") {
+            continue;
+        }
+        let variant = format!("hpp_{}{}", &std[3..], if sanitize { "_asan" } else { "" });
+        let dir = work_dir(&variant);
+        let exe = dir.join("test_hpp");
+        let mut cmd = compiler(true).to_command();
+        cmd.current_dir(&dir)
+            .arg(format!("-std={std}"))
+            .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+            .arg("-I")
+            .arg(manifest_dir().join("include"));
+        if sanitize {
+            cmd.args([
+                "-fsanitize=address,undefined",
+                "-fno-omit-frame-pointer",
+                "-fno-sanitize-recover=all",
+            ]);
+        }
+        cmd.arg(manifest_dir().join("c_tests/test_hpp.cpp"))
+            .arg("-o")
+            .arg(&exe)
+            .arg(static_lib())
+            .args(native_static_libs())
+            .arg("-pthread");
+        run_ok(&format!("compile {variant}"), &mut cmd);
+        let mut run_cmd = match target_runner() {
+            Some(runner) => {
+                let mut c = Command::new(&runner[0]);
+                c.args(&runner[1..]).arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        run_cmd
+            .env_remove("LD_LIBRARY_PATH")
+            .env_remove("ETA_HAMMING_ISA")
+            .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        let r = run_ok(&format!("test_hpp ({variant})"), &mut run_cmd);
+        assert!(
+            r.stdout.contains("checks passed"),
+            "test_hpp ({variant}) did not report its checks:\n{}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+}
+
 /// Every function the header declares is called by the C tests, so a new entry point cannot
 /// go untested from C unnoticed.
 #[test]

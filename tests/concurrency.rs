@@ -143,7 +143,7 @@ fn exercise(f: &Fixture) {
     );
     let mut cidx = vec![0u32; b * k];
     let mut cdist = vec![0u16; b * k];
-    let mut cfilled = 0usize;
+    let mut cfilled = 0u32;
     let stride = f.h.stride();
     // SAFETY: every buffer holds what its shape names; lanes are u64 (m > 32) in these fixtures.
     let s = unsafe {

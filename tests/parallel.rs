@@ -83,7 +83,7 @@ fn c_entry_points_match_one_thread() {
     let q = fps(m, b, 5, 1);
     let h = History::from_fingerprints(fps(m, l, 6, 100_000).view()).unwrap();
     let run = |threads: Option<usize>| {
-        let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], 0usize);
+        let (mut idx, mut dist, mut filled) = (vec![0u32; b * k], vec![0u16; b * k], 0u32);
         let (qp, hp) = (q.as_bytes().as_ptr().cast(), h.as_bytes().as_ptr().cast());
         let (ip, dp) = (idx.as_mut_ptr(), dist.as_mut_ptr());
         // SAFETY: every buffer holds what its shape names.

@@ -421,15 +421,12 @@ fn scan(s: &mut Src, which: Scan) {
         true,
     );
     let o2 = topk.then(|| mem.place(s, shape.bytes[3], shape.real(3), 2, true));
-    // Optional `out_filled`: usize for the shared top-K, b x u32 for the batch one.
+    // Optional `out_filled`: one u32 for the shared top-K, b x u32 for the batch one.
     let filled_arg = if topk && !s.one_in(3) {
         let (bytes, align) = if batch {
             (b.saturating_mul(4), 4)
         } else {
-            (
-                core::mem::size_of::<usize>(),
-                core::mem::align_of::<usize>(),
-            )
+            (4, 4)
         };
         let a = mem.place(
             s,
@@ -485,7 +482,7 @@ fn scan(s: &mut Src, which: Scan) {
             }
         }
         if let (false, Some(f)) = (batch, &filled_arg) {
-            put(&mut expect, f, 0, &k.min(l).to_ne_bytes());
+            put(&mut expect, f, 0, &(k.min(l) as u32).to_ne_bytes());
         }
     }
 

@@ -4,7 +4,7 @@
 use core::ffi::c_void;
 use core::mem;
 
-use super::span::{input, lanes_span, output, run, span, Entry, Span, Spans};
+use super::span::{input, lanes_span, output, run, span, Entry, RawOutput, Span, Spans};
 use super::{guard, status};
 use crate::error::{Error, EtaStatus, Result};
 use crate::layout::{mul, Lane};
@@ -47,7 +47,7 @@ fn hasher_spans(ptr: *const EtaHasher, h: &SimHasher) -> [Span; 3] {
 
 /// # Safety
 /// `h` is NULL or a live hasher.
-unsafe fn hasher_ref<'a>(h: *const EtaHasher) -> Result<&'a SimHasher> {
+pub(super) unsafe fn hasher_ref<'a>(h: *const EtaHasher) -> Result<&'a SimHasher> {
     // SAFETY: NULL or live by the caller's contract.
     unsafe { h.as_ref() }
         .map(|h| &h.inner)
@@ -62,6 +62,7 @@ unsafe fn hasher_ref<'a>(h: *const EtaHasher) -> Result<&'a SimHasher> {
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_hasher_new_seeded(
     d: usize,
     m: usize,
@@ -91,6 +92,7 @@ pub unsafe extern "C" fn eta_hasher_new_seeded(
 /// # Safety
 /// `proj` is valid for reading `d * m` floats; `out` is NULL or valid for writing one pointer.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_hasher_new_from_projection(
     proj: *const f32,
     d: usize,
@@ -152,6 +154,7 @@ pub unsafe extern "C" fn eta_hasher_bits(hasher: *const EtaHasher) -> usize {
 /// # Safety
 /// `hasher` is NULL or live; `out` is valid for writing `d * m` floats.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_hasher_projection(
     hasher: *const EtaHasher,
     out: *mut f32,
@@ -162,20 +165,24 @@ pub unsafe extern "C" fn eta_hasher_projection(
         let p = h.projection();
         let s = span("out", out, p.len())?;
         super::span::no_overlap(&[s], &hasher_spans(hasher, h))?;
-        // SAFETY: checked by `span` and `no_overlap`; writable by the caller's contract.
-        unsafe { output(s, out) }.copy_from_slice(p);
+        if !p.is_empty() {
+            // SAFETY: `out` checked by `span` (non-null, aligned, `p.len()` floats) and by
+            // `no_overlap` (disjoint from the hasher's buffers, so from `p`); writable by the
+            // caller's contract. A raw copy: no slice over the possibly uninitialised `out`.
+            unsafe { core::ptr::copy_nonoverlapping(p.as_ptr(), out, p.len()) };
+        }
         Ok(())
     })
 }
 
 /// The arguments of every encoder: `n` embeddings of element type `E` at `emb`, written to `out`
 /// in query layout (`stride` `None`) or as a history at `stride`.
-struct Encode<E> {
-    hasher: *const EtaHasher,
-    emb: *const E,
-    n: usize,
-    out: *mut c_void,
-    stride: Option<usize>,
+pub(super) struct Encode<E> {
+    pub hasher: *const EtaHasher,
+    pub emb: *const E,
+    pub n: usize,
+    pub out: *mut c_void,
+    pub stride: Option<usize>,
 }
 
 impl<E: Element> Entry for Encode<E> {
@@ -201,18 +208,62 @@ impl<E: Element> Entry for Encode<E> {
         let ([.., emb], [out, ..]) = (spans.inputs, spans.outputs);
         // SAFETY: `spans` checked these pointers for these shapes, disjoint; the hasher is live
         // by the caller's contract.
-        let (h, emb, out) = unsafe {
-            (
-                hasher_ref(self.hasher)?,
-                input(emb, self.emb),
-                output(out, self.out.cast::<T>()),
-            )
-        };
+        let (h, emb) = unsafe { (hasher_ref(self.hasher)?, input(emb, self.emb)) };
         match self.stride {
-            None => h.encode_into::<E, T>(emb, self.n, out),
-            Some(stride) => h.encode_history_into::<E, T>(emb, self.n, out, stride),
+            // Contiguous outputs the encoder writes in full: an initialised view ([`output`]).
+            None => {
+                // SAFETY: as above.
+                let out = unsafe { output(out, self.out.cast::<T>()) };
+                h.encode_into::<E, T>(emb, self.n, out)
+            }
+            Some(stride) if h.layout().lanes() == 1 || stride == self.n => {
+                // SAFETY: as above; one lane row, or rows without padding: the span is written
+                // in full.
+                let out = unsafe { output(out, self.out.cast::<T>()) };
+                h.encode_history_into::<E, T>(emb, self.n, out, stride)
+            }
+            // Padding lanes inside the span stay unwritten (and may be uninitialised): encode
+            // through a stack buffer, then store each lane through a raw view.
+            Some(stride) => {
+                // SAFETY: as above.
+                let out = unsafe { RawOutput::new(out, self.out.cast::<T>()) };
+                encode_history_scattered::<E, T>(h, emb, self.n, out, stride)
+            }
         }
     }
+}
+
+/// Words of the stack buffer [`encode_history_scattered`] encodes through (16 KiB: 32 items at
+/// `m = 4096`, 2048 at `m = 65`).
+const SCATTER_WORDS: usize = 2048;
+
+/// Writes `n` fingerprints as a history at `stride` through a raw view, so the padding lanes
+/// between the rows are neither written nor covered by a reference: encodes up to
+/// `SCATTER_WORDS` words at a time into a stack buffer (query layout), then stores lane `w` of
+/// item `i` at `w * stride + i`. Shapes were checked by the caller; an error can come only from
+/// the first chunk, before anything is stored.
+fn encode_history_scattered<E: Element, T: Lane>(
+    h: &SimHasher,
+    emb: &[E],
+    n: usize,
+    mut out: RawOutput<T>,
+    stride: usize,
+) -> Result<()> {
+    let (d, lanes) = (h.dim(), h.layout().lanes());
+    let mut buf = [0u64; SCATTER_WORDS];
+    let scratch: &mut [T] = bytemuck::cast_slice_mut(&mut buf);
+    let per = scratch.len() / lanes; // >= 32: lanes <= 64 and T is u64 when lanes > 1
+    for start in (0..n).step_by(per) {
+        let count = per.min(n - start);
+        let fps = &mut scratch[..count * lanes];
+        h.encode_into::<E, T>(&emb[start * d..(start + count) * d], count, fps)?;
+        for (i, fp) in fps.chunks_exact(lanes).enumerate() {
+            for (w, &lane) in fp.iter().enumerate() {
+                out.write(w * stride + start + i, lane);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Hashes `n` embeddings (`emb`, `n x d` floats, row-major) into `n` fingerprints laid one after
@@ -225,6 +276,7 @@ impl<E: Element> Entry for Encode<E> {
 /// `hasher` is NULL or live; `emb` is readable for `n * d` floats; `out` is writable for
 /// `n * lanes` lanes and aligned to the lane type.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_encode(
     hasher: *const EtaHasher,
     emb: *const f32,
@@ -251,6 +303,7 @@ pub unsafe extern "C" fn eta_encode(
 /// `hasher` is NULL or live; `emb` is readable for `n * d` floats; `out` is writable for
 /// `(lanes - 1) * stride + n` lanes and aligned to the lane type.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_encode_history(
     hasher: *const EtaHasher,
     emb: *const f32,
@@ -278,6 +331,7 @@ pub unsafe extern "C" fn eta_encode_history(
 /// # Safety
 /// As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_encode_bf16(
     hasher: *const EtaHasher,
     emb: *const u16,
@@ -304,6 +358,7 @@ pub unsafe extern "C" fn eta_encode_bf16(
 /// # Safety
 /// As `eta_encode`, with `emb` readable for `n * d` `uint16_t` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_encode_f16(
     hasher: *const EtaHasher,
     emb: *const u16,
@@ -328,6 +383,7 @@ pub unsafe extern "C" fn eta_encode_f16(
 /// # Safety
 /// As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_encode_history_bf16(
     hasher: *const EtaHasher,
     emb: *const u16,
@@ -353,6 +409,7 @@ pub unsafe extern "C" fn eta_encode_history_bf16(
 /// # Safety
 /// As `eta_encode_history`, with `emb` readable for `n * d` `uint16_t` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_encode_history_f16(
     hasher: *const EtaHasher,
     emb: *const u16,

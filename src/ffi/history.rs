@@ -3,11 +3,11 @@
 
 use core::ffi::c_void;
 
-use super::span::{input, lanes_span, output, run, span, Entry, Span, Spans};
+use super::span::{input, lanes_span, run, span, Entry, RawOutput, Span, Spans};
 use crate::error::{EtaStatus, Result};
-use crate::fingerprints::{history_from_fingerprints_into, history_gather_into, FingerprintsRef};
+use crate::fingerprints::FingerprintsRef;
 use crate::layout::{Lane, Layout};
-use crate::shape::{fingerprint_lanes, history_lanes};
+use crate::shape::{check_ids, fingerprint_lanes, history_lanes};
 
 /// `eta_history_from_fingerprints`.
 struct FromFingerprints {
@@ -38,11 +38,29 @@ impl Entry for FromFingerprints {
         let (fps, out) = unsafe {
             (
                 input(fps, self.fps.cast::<T>()),
-                output(out, self.out.cast::<T>()),
+                RawOutput::new(out, self.out.cast::<T>()),
             )
         };
-        let fps = FingerprintsRef::new::<T>(self.m, self.l, fps)?;
-        history_from_fingerprints_into(fps, out, self.stride)
+        let lanes = FingerprintsRef::new::<T>(self.m, self.l, fps)?
+            .layout()
+            .lanes();
+        scatter(fps.chunks_exact(lanes), out, self.stride);
+        Ok(())
+    }
+}
+
+/// Stores fingerprint `i` of `items` (each `lanes` lanes) as item `i` of a history at `stride`
+/// through the raw view: only lanes `w * stride + i` are written, padding is neither written nor
+/// covered by a reference (it may be uninitialised caller memory).
+fn scatter<'a, T: Lane>(
+    items: impl Iterator<Item = &'a [T]>,
+    mut out: RawOutput<T>,
+    stride: usize,
+) {
+    for (i, fp) in items.enumerate() {
+        for (w, &lane) in fp.iter().enumerate() {
+            out.write(w * stride + i, lane);
+        }
     }
 }
 
@@ -80,11 +98,17 @@ impl Entry for Gather {
             (
                 input(table, self.table.cast::<T>()),
                 input(ids, self.ids),
-                output(out, self.out.cast::<T>()),
+                RawOutput::new(out, self.out.cast::<T>()),
             )
         };
-        let table = FingerprintsRef::new::<T>(self.m, self.table_len, table)?;
-        history_gather_into(table, ids, out, self.stride)
+        let lanes = FingerprintsRef::new::<T>(self.m, self.table_len, table)?
+            .layout()
+            .lanes();
+        // Every id first: one out of range is an error with nothing written.
+        check_ids(ids, self.table_len, 0)?;
+        let rows = ids.iter().map(|&id| &table[id as usize * lanes..][..lanes]);
+        scatter(rows, out, self.stride);
+        Ok(())
     }
 }
 
@@ -96,6 +120,7 @@ impl Entry for Gather {
 /// `fps` is readable for `l * lanes` lanes, `out` writable for `(lanes - 1) * stride + l` lanes,
 /// both aligned to the lane type.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_history_from_fingerprints(
     fps: *const c_void,
     l: usize,
@@ -125,6 +150,7 @@ pub unsafe extern "C" fn eta_history_from_fingerprints(
 /// `table` is readable for `table_len * lanes` lanes, `ids` for `l` values, `out` writable for
 /// `(lanes - 1) * stride + l` lanes; fingerprint pointers aligned to the lane type.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_history_gather(
     table: *const c_void,
     table_len: usize,

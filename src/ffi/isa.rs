@@ -52,16 +52,18 @@ pub extern "C" fn eta_isa_is_available(isa: u32) -> bool {
 /// Makes every later call in the process use `isa`. `ETA_STATUS_UNKNOWN_ISA` for a value that is
 /// no `eta_isa`, `ETA_STATUS_ISA_UNAVAILABLE` when this CPU lacks it; either way nothing changes.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub extern "C" fn eta_isa_force(isa: u32) -> EtaStatus {
     status(|| isa_from_u32(isa)?.force())
 }
 
-/// [`eta_isa_force`] by name ("scalar", "avx2", "avx512", "neon",
-/// "avx512bw"; case-insensitive).
+/// `eta_isa_force` by name ("scalar", "avx2", "avx512", "neon", "avx512bw";
+/// case-insensitive).
 ///
 /// # Safety
 /// `name` is NULL (`ETA_STATUS_NULL_POINTER`) or a NUL-terminated string.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_isa_force_name(name: *const c_char) -> EtaStatus {
     status(|| {
         if name.is_null() {
@@ -83,6 +85,7 @@ pub extern "C" fn eta_isa_reset() {
 /// instruction set this CPU runs; `ETA_STATUS_UNKNOWN_ISA` or `ETA_STATUS_ISA_UNAVAILABLE` when
 /// it was ignored (the library then runs the best detected instruction set).
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub extern "C" fn eta_isa_env_status() -> EtaStatus {
     status(|| Isa::env_override().map_or(Ok(()), |r| r.map(|_| ())))
 }

@@ -3,11 +3,13 @@
 //! one panic boundary every export goes through, the version and the status messages. By domain:
 //! `span` (C buffers: spans, the overlap check, views, and the steps every fingerprint entry
 //! point runs), `isa` (instruction sets), `layout` (lane types of `m`), `hasher` (the hasher
-//! and the encoders), `scan` (top-K and distances), `history` (history builders).
+//! and the encoders), `scan` (top-K and distances), `history` (history builders), `handles`
+//! (`eta_fingerprints` and `eta_history`, which record their width and shape).
 //!
 //! Conventions, for every function:
-//! - Functions that can fail return an `eta_status`; `ETA_STATUS_OK` is 0. On any other status
-//!   nothing has been written to any output.
+//! - Functions that can fail return an `eta_status` (a `uint32_t`; `ETA_STATUS_OK` is 0),
+//!   declared `ETA_MUST_USE` so that a compiler warns when it is ignored. On any other status
+//!   nothing has been written to any output. Status codes and `eta_isa` values are append-only.
 //! - Every argument is validated before anything is written: `m` in `1..=4096`, `K >= 1`,
 //!   `d >= 1`, `stride >= L`, `L < 2^32 - 1`, `lens[b] <= L`, ids inside the table, products of
 //!   sizes that fit `size_t` (and `PTRDIFF_MAX` bytes), pointers aligned to their element type,
@@ -48,9 +50,12 @@ mod scan;
 mod history;
 // The worker pool of the `_mt` calls.
 mod pool;
+// Handles: fingerprints and histories that know their width and shape.
+mod handles;
 // Spans, the overlap check, views, and the steps of every fingerprint entry point.
 mod span;
 
+pub use handles::*;
 pub use hasher::*;
 pub use history::*;
 pub use isa::*;
@@ -59,20 +64,54 @@ pub use pool::*;
 pub use scan::*;
 
 /// Bits a fingerprint may have at most.
-pub const ETA_MAX_BITS: usize = 4096;
+pub const ETA_MAX_BITS: u32 = 4096u32;
 /// Index of an empty top-K slot (fewer than `K` valid items).
-pub const ETA_EMPTY_INDEX: u32 = 0xFFFF_FFFF;
-/// Distance of an empty top-K slot.
-pub const ETA_EMPTY_DISTANCE: u16 = 0xFFFF;
+pub const ETA_EMPTY_INDEX: u32 = 0xFFFF_FFFFu32;
+/// Distance of an empty top-K slot (compare it with `uint16_t` distances).
+pub const ETA_EMPTY_DISTANCE: u32 = 0xFFFFu32;
 /// The largest history length `L` (indices are `uint32_t`, `0xFFFFFFFF` is the sentinel).
-pub const ETA_MAX_HISTORY_LEN: u64 = 0xFFFF_FFFE;
+pub const ETA_MAX_HISTORY_LEN: u32 = 0xFFFF_FFFEu32;
+
+/// Major version of this header: `eta_version()` is "MAJOR.MINOR.PATCH". The ABI may change
+/// incompatibly when the major version changes (and, while it is 0, when the minor one does).
+pub const ETA_HAMMING_VERSION_MAJOR: u32 = 0u32;
+/// Minor version of this header.
+pub const ETA_HAMMING_VERSION_MINOR: u32 = 1u32;
+/// Patch version of this header.
+pub const ETA_HAMMING_VERSION_PATCH: u32 = 0u32;
+/// The version of this header as one number: `MAJOR * 1000000 + MINOR * 1000 + PATCH` (what
+/// `eta_version_number()` returns for the library).
+pub const ETA_HAMMING_VERSION_NUMBER: u32 = 1000u32;
 
 // The C constants are literals (cbindgen writes them into the header as they are written here);
-// these tie them to the Rust constants, so that the two cannot drift apart.
-const _: () = assert!(ETA_MAX_BITS == MAX_BITS);
+// these tie them to the Rust constants and to Cargo.toml's version, so that they cannot drift.
+const _: () = assert!(ETA_MAX_BITS as usize == MAX_BITS);
 const _: () = assert!(ETA_EMPTY_INDEX == EMPTY_INDEX);
-const _: () = assert!(ETA_EMPTY_DISTANCE == EMPTY_DISTANCE);
-const _: () = assert!(ETA_MAX_HISTORY_LEN == MAX_HISTORY_LEN as u64);
+const _: () = assert!(ETA_EMPTY_DISTANCE == EMPTY_DISTANCE as u32);
+const _: () = assert!(ETA_MAX_HISTORY_LEN as usize == MAX_HISTORY_LEN);
+const _: () = assert!(ETA_HAMMING_VERSION_MAJOR == parse_u32(env!("CARGO_PKG_VERSION_MAJOR")));
+const _: () = assert!(ETA_HAMMING_VERSION_MINOR == parse_u32(env!("CARGO_PKG_VERSION_MINOR")));
+const _: () = assert!(ETA_HAMMING_VERSION_PATCH == parse_u32(env!("CARGO_PKG_VERSION_PATCH")));
+const _: () = assert!(
+    ETA_HAMMING_VERSION_NUMBER
+        == ETA_HAMMING_VERSION_MAJOR * 1_000_000
+            + ETA_HAMMING_VERSION_MINOR * 1000
+            + ETA_HAMMING_VERSION_PATCH
+);
+const _: () = assert!(ETA_HAMMING_VERSION_MINOR < 1000 && ETA_HAMMING_VERSION_PATCH < 1000);
+
+/// A decimal version component at compile time (Cargo's `CARGO_PKG_VERSION_*`).
+const fn parse_u32(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut v = 0u32;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "a version component is decimal");
+        v = v * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    v
+}
 
 /// The one panic boundary: every export runs its body through here (directly, or through
 /// [`status`]), and a panic becomes `on_panic`, the export's documented fallback. The panic
@@ -98,7 +137,9 @@ const fn cstr(s: &'static CStr) -> *const c_char {
 // ------------------------------------------------------------------------------------------------
 // Version and statuses.
 
-/// The library version, e.g. "0.1.0" (static storage; never free it).
+/// The library's version, e.g. "0.1.0" (static storage; never free it). It may differ from the
+/// header's `ETA_HAMMING_VERSION_*` when a program runs against another build of the library:
+/// see `eta_version_number()` and `eta_version_compatible()`.
 #[no_mangle]
 pub extern "C" fn eta_version() -> *const c_char {
     const V: &CStr =
@@ -107,6 +148,37 @@ pub extern "C" fn eta_version() -> *const c_char {
             Err(_) => c"unknown",
         };
     guard(cstr(c"unknown"), || cstr(V))
+}
+
+/// The library's version as one number, `MAJOR * 1000000 + MINOR * 1000 + PATCH` (compare it
+/// with the header's `ETA_HAMMING_VERSION_NUMBER`).
+#[no_mangle]
+pub extern "C" fn eta_version_number() -> u32 {
+    guard(ETA_HAMMING_VERSION_NUMBER, || ETA_HAMMING_VERSION_NUMBER)
+}
+
+/// Whether this library can serve a program compiled against the header of version
+/// `major.minor` (pass `ETA_HAMMING_VERSION_MAJOR, ETA_HAMMING_VERSION_MINOR`): the same major
+/// version and a minor version at least `minor`; while the major version is 0, the same minor
+/// version. Check it once at start-up when the library is loaded at run time (a shared library).
+#[no_mangle]
+pub extern "C" fn eta_version_compatible(major: u32, minor: u32) -> bool {
+    guard(false, || {
+        version_compatible(
+            (ETA_HAMMING_VERSION_MAJOR, ETA_HAMMING_VERSION_MINOR),
+            (major, minor),
+        )
+    })
+}
+
+/// [`eta_version_compatible`] for a library of version `lib` and a header of version `header`.
+fn version_compatible(lib: (u32, u32), header: (u32, u32)) -> bool {
+    lib.0 == header.0
+        && if lib.0 == 0 {
+            lib.1 == header.1
+        } else {
+            lib.1 >= header.1
+        }
 }
 
 /// A static description of a status code (never NULL; "unknown status" for a value that is no
@@ -136,6 +208,24 @@ mod tests {
         // SAFETY: static NUL-terminated string.
         let unknown = unsafe { CStr::from_ptr(eta_status_message(999)) };
         assert_eq!(unknown.to_str().unwrap(), "unknown status");
+    }
+
+    #[test]
+    fn version_compatibility_follows_semver() {
+        assert!(eta_version_compatible(
+            ETA_HAMMING_VERSION_MAJOR,
+            ETA_HAMMING_VERSION_MINOR
+        ));
+        assert!(version_compatible((0, 3), (0, 3)));
+        assert!(!version_compatible((0, 3), (0, 2)));
+        assert!(!version_compatible((0, 3), (0, 4)));
+        assert!(version_compatible((2, 3), (2, 1)));
+        assert!(!version_compatible((2, 3), (2, 4)));
+        assert!(!version_compatible((2, 3), (1, 3)));
+        // SAFETY: static NUL-terminated string.
+        let v = unsafe { CStr::from_ptr(eta_version()) }.to_str().unwrap();
+        let n: Vec<u32> = v.split('.').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(eta_version_number(), n[0] * 1_000_000 + n[1] * 1000 + n[2]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::parallel;
 /// `1` keeps every call on its caller's thread, which suits a server that already runs its
 /// requests on its own threads (README, "Threads"). Always `ETA_STATUS_OK`.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub extern "C" fn eta_set_max_threads(max_threads: usize) -> EtaStatus {
     status(|| {
         parallel::set_max_threads(max_threads);

@@ -4,7 +4,9 @@
 
 use core::ffi::c_void;
 
-use super::span::{input, lanes_span, lens_span, optional, output, run, span, Entry, Span, Spans};
+use super::span::{
+    input, lanes_span, lens_span, optional, output, run, span, Entry, RawOutput, Span, Spans,
+};
 use crate::dispatch::Engine;
 use crate::error::{EtaStatus, Result};
 use crate::fingerprints::{FingerprintsRef, HistoryBatchRef, HistoryRef};
@@ -14,13 +16,13 @@ use crate::shape::{batch_lanes, check_k, fingerprint_lanes, history_lanes};
 
 /// The queries and the shared history of `eta_topk_shared*` and `eta_distances_shared`.
 #[derive(Clone, Copy)]
-struct SharedArgs {
-    queries: *const c_void,
-    b: usize,
-    history: *const c_void,
-    l: usize,
-    stride: usize,
-    m: usize,
+pub(super) struct SharedArgs {
+    pub queries: *const c_void,
+    pub b: usize,
+    pub history: *const c_void,
+    pub l: usize,
+    pub stride: usize,
+    pub m: usize,
 }
 
 impl SharedArgs {
@@ -124,17 +126,17 @@ impl BatchArgs {
     }
 }
 
-/// The top-K outputs: `b x k` indices and distances, and the optional filled counts (`F` is
-/// `size_t` for a shared history, `uint32_t` per query).
+/// The top-K outputs: `b x k` indices and distances, and the optional filled counts (one for a
+/// shared history, one per query; `uint32_t` in both families).
 #[derive(Clone, Copy)]
-struct TopkOut<F> {
-    k: usize,
-    idx: *mut u32,
-    dist: *mut u16,
-    filled: *mut F,
+pub(super) struct TopkOut {
+    pub k: usize,
+    pub idx: *mut u32,
+    pub dist: *mut u16,
+    pub filled: *mut u32,
 }
 
-impl<F> TopkOut<F> {
+impl TopkOut {
     /// The spans of the outputs for `b` queries, with `filled_len` counts.
     fn spans(&self, b: usize, filled_len: usize) -> Result<[Span; 3]> {
         let slots = mul(b, self.k)?;
@@ -147,10 +149,10 @@ impl<F> TopkOut<F> {
 }
 
 /// `eta_topk_shared` and `eta_topk_shared_mt`.
-struct TopkShared {
-    threads: usize,
-    args: SharedArgs,
-    out: TopkOut<usize>,
+pub(super) struct TopkShared {
+    pub threads: usize,
+    pub args: SharedArgs,
+    pub out: TopkOut,
 }
 
 impl Entry for TopkShared {
@@ -175,8 +177,10 @@ impl Entry for TopkShared {
             .parallel(self.threads)
             .topk_shared(queries, history, k, idx, dist)?;
         if !self.out.filled.is_null() {
-            // SAFETY: checked non-null, aligned and disjoint above.
-            unsafe { output(filled, self.out.filled)[0] = n };
+            // `n = min(k, l) <= l <= ETA_MAX_HISTORY_LEN < 2^32` (checked by the shape): exact.
+            debug_assert!(u32::try_from(n).is_ok());
+            // SAFETY: checked non-null, aligned and disjoint above; a raw store, no reference.
+            unsafe { RawOutput::new(filled, self.out.filled) }.write(0, n as u32);
         }
         Ok(())
     }
@@ -186,7 +190,7 @@ impl Entry for TopkShared {
 struct TopkBatch {
     threads: usize,
     args: BatchArgs,
-    out: TopkOut<u32>,
+    out: TopkOut,
 }
 
 impl Entry for TopkBatch {
@@ -225,9 +229,9 @@ impl Entry for TopkBatch {
 }
 
 /// `eta_distances_shared`.
-struct DistancesShared {
-    args: SharedArgs,
-    out: *mut u16,
+pub(super) struct DistancesShared {
+    pub args: SharedArgs,
+    pub out: *mut u16,
 }
 
 impl Entry for DistancesShared {
@@ -294,12 +298,14 @@ impl Entry for DistancesBatch {
 /// (`stride >= l`, at least `(lanes - 1) * stride + l` lanes). Outputs: `out_idx` (`uint32_t`)
 /// and `out_dist` (`uint16_t`), `b x k` each, query `q`'s `j`-th result at `q * k + j`, sorted
 /// by (distance, index); slots past `min(k, l)` hold `ETA_EMPTY_INDEX` / `ETA_EMPTY_DISTANCE`.
-/// `out_filled` (optional, may be NULL) receives `min(k, l)`.
+/// `out_filled` (optional, may be NULL) receives `min(k, l)` (a `uint32_t`, as in
+/// `eta_topk_batch`).
 ///
 /// # Safety
 /// Every pointer is valid for the elements its shape names (or NULL where that is zero, or
 /// where optional), and fingerprint pointers are aligned to the lane type.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 #[allow(clippy::too_many_arguments)] // The C signature is flat: one argument per shape value and buffer.
 pub unsafe extern "C" fn eta_topk_shared(
     queries: *const c_void,
@@ -311,7 +317,7 @@ pub unsafe extern "C" fn eta_topk_shared(
     k: usize,
     out_idx: *mut u32,
     out_dist: *mut u16,
-    out_filled: *mut usize,
+    out_filled: *mut u32,
 ) -> EtaStatus {
     let args = SharedArgs {
         queries,
@@ -343,13 +349,15 @@ pub unsafe extern "C" fn eta_topk_shared(
 /// process-wide pool of `cores - 1` worker threads, started on the first call that splits and
 /// kept for the life of the process, and on the calling thread, which always does a share;
 /// any number of threads may call at once, and every call returns only when all of its work is
-/// done. With `threads = 0` a call is split only when each thread gets enough comparisons
-/// (about `B * L`) to pay for it (`MIN_WORK_PER_THREAD` in the Rust docs); an explicit count is
-/// honoured (parts beyond the pool's size wait their turn; at most 1024).
+/// done. With `threads = 0` a call is split only when each thread gets enough work to pay for
+/// it: at least 32768 fingerprint comparisons per thread (a call counts `B * (L + 1024)`) while
+/// a worker is awake, 64 times as many while every worker sleeps; an explicit count is honoured
+/// (parts beyond the pool's size wait their turn; at most 1024).
 ///
 /// # Safety
 /// As `eta_topk_shared`.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 #[allow(clippy::too_many_arguments)] // The C signature is flat: one argument per shape value and buffer.
 pub unsafe extern "C" fn eta_topk_shared_mt(
     queries: *const c_void,
@@ -361,7 +369,7 @@ pub unsafe extern "C" fn eta_topk_shared_mt(
     k: usize,
     out_idx: *mut u32,
     out_dist: *mut u16,
-    out_filled: *mut usize,
+    out_filled: *mut u32,
     threads: usize,
 ) -> EtaStatus {
     let args = SharedArgs {
@@ -392,6 +400,7 @@ pub unsafe extern "C" fn eta_topk_shared_mt(
 /// # Safety
 /// As `eta_topk_shared`; `lens` is readable for `b` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 #[allow(clippy::too_many_arguments)] // The C signature is flat: one argument per shape value and buffer.
 pub unsafe extern "C" fn eta_topk_batch(
     queries: *const c_void,
@@ -438,6 +447,7 @@ pub unsafe extern "C" fn eta_topk_batch(
 /// # Safety
 /// As `eta_topk_batch`.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 #[allow(clippy::too_many_arguments)] // The C signature is flat: one argument per shape value and buffer.
 pub unsafe extern "C" fn eta_topk_batch_mt(
     queries: *const c_void,
@@ -478,6 +488,7 @@ pub unsafe extern "C" fn eta_topk_batch_mt(
 /// # Safety
 /// As `eta_topk_shared`; `out` is writable for `b * l` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 pub unsafe extern "C" fn eta_distances_shared(
     queries: *const c_void,
     b: usize,
@@ -506,6 +517,7 @@ pub unsafe extern "C" fn eta_distances_shared(
 /// # Safety
 /// As `eta_topk_batch`; `out` is writable for `b * l` values.
 #[no_mangle]
+#[must_use = "a status other than ETA_STATUS_OK means nothing was done"]
 #[allow(clippy::too_many_arguments)] // The C signature is flat: one argument per shape value and buffer.
 pub unsafe extern "C" fn eta_distances_batch(
     queries: *const c_void,

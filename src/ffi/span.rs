@@ -4,7 +4,7 @@
 //! ([`Entry::spans`]), the overlap check, the switch to the lane type, then views and the call
 //! ([`Entry::call`]).
 
-use core::{mem, slice};
+use core::{mem, ptr, slice};
 
 use super::status;
 use crate::error::{Error, EtaStatus, Result};
@@ -136,15 +136,58 @@ pub(super) unsafe fn input<'a, T>(s: Span, p: *const T) -> &'a [T] {
     unsafe { slice::from_raw_parts(p, s.bytes / mem::size_of::<T>()) }
 }
 
+/// A view of an output the call writes in full (top-K slots, distances, fingerprints in query
+/// layout, a contiguous history): every element is first set to zero through the raw pointer,
+/// so the slice never covers caller memory that may be uninitialised (a `malloc`ed buffer);
+/// the call then overwrites every element. The zeroing is one `memset` of the output.
+///
 /// # Safety
 /// As [`input`], for writes, and no other live reference overlaps it ([`no_overlap`]).
-pub(super) unsafe fn output<'a, T>(s: Span, p: *mut T) -> &'a mut [T] {
+pub(super) unsafe fn output<'a, T: bytemuck::Zeroable>(s: Span, p: *mut T) -> &'a mut [T] {
     if s.bytes == 0 {
         return &mut [];
     }
     debug_assert_span(s, p.cast_const());
-    // SAFETY: as in `input`; exclusive because `no_overlap` rejected overlapping buffers.
-    unsafe { slice::from_raw_parts_mut(p, s.bytes / mem::size_of::<T>()) }
+    let n = s.bytes / mem::size_of::<T>();
+    // SAFETY: `p` is non-null, aligned and writable for `n` elements (checked by `span`, the
+    // caller's contract); `write_bytes` reads nothing, so the old contents may be uninitialised.
+    unsafe { ptr::write_bytes(p, 0, n) };
+    // SAFETY: as in `input`, and every element is now initialised (all-zero is a valid `T`);
+    // exclusive because `no_overlap` rejected overlapping buffers.
+    unsafe { slice::from_raw_parts_mut(p, n) }
+}
+
+/// A raw view of an output the call writes only in part: a history at a stride, whose padding
+/// lanes (`[len, stride)` of every lane row) the contract leaves unwritten and which may be
+/// uninitialised. No reference to it is ever made; [`RawOutput::write`] stores one element
+/// through the pointer, bounds-checked against the span.
+pub(super) struct RawOutput<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+impl<T> RawOutput<T> {
+    /// # Safety
+    /// As [`output`]: `s` was checked by [`span`] for `p`, which is writable for the span and
+    /// overlaps no input or other output ([`no_overlap`]) while the view lives.
+    pub(super) unsafe fn new(s: Span, p: *mut T) -> RawOutput<T> {
+        if s.bytes > 0 {
+            debug_assert_span(s, p.cast_const());
+        }
+        RawOutput {
+            ptr: p,
+            len: s.bytes / mem::size_of::<T>(),
+        }
+    }
+
+    /// Stores `v` at element `i` (a panic, caught at the boundary as `ETA_STATUS_INTERNAL`,
+    /// if `i` is outside the span: never a write out of bounds).
+    pub(super) fn write(&mut self, i: usize, v: T) {
+        assert!(i < self.len, "raw output index {i} >= {}", self.len);
+        // SAFETY: `i < len`, inside the checked, writable, exclusive span (`new`'s contract);
+        // `write` neither reads nor drops the old, possibly uninitialised, value.
+        unsafe { self.ptr.add(i).write(v) }
+    }
 }
 
 /// [`span`] for an optional output: [`Span::NONE`] when `p` is NULL.
@@ -211,14 +254,22 @@ pub(super) trait Entry: Sized {
 /// # Safety
 /// The entry point's contract (see [`Entry::spans`]).
 pub(super) unsafe fn run<E: Entry>(entry: E) -> EtaStatus {
-    status(|| {
-        // SAFETY: forwarded contract.
-        let spans = unsafe { entry.spans()? };
-        no_overlap(&spans.outputs, &spans.inputs)?;
-        with_lane_type!(spans.layout, T => {
-            // SAFETY: `spans` came from `entry.spans()` and are disjoint (checked just above).
-            unsafe { entry.call::<T>(&spans) }
-        })
+    // SAFETY: forwarded contract.
+    status(|| unsafe { run_result(entry) })
+}
+
+/// [`run`] without the panic boundary, for an export that runs an entry point inside its own
+/// (the handles, which take their arguments from an `eta_history` or `eta_fingerprints`).
+///
+/// # Safety
+/// As [`run`].
+pub(super) unsafe fn run_result<E: Entry>(entry: E) -> Result<()> {
+    // SAFETY: forwarded contract.
+    let spans = unsafe { entry.spans()? };
+    no_overlap(&spans.outputs, &spans.inputs)?;
+    with_lane_type!(spans.layout, T => {
+        // SAFETY: `spans` came from `entry.spans()` and are disjoint (checked just above).
+        unsafe { entry.call::<T>(&spans) }
     })
 }
 
@@ -235,12 +286,27 @@ mod tests {
         let mut w = [0u16; 5];
         let s = span("w", w.as_ptr(), 5).unwrap();
         // SAFETY: as above, writable and not aliased.
-        unsafe { output(s, w.as_mut_ptr()) }.fill(7);
+        let o = unsafe { output(s, w.as_mut_ptr()) };
+        assert_eq!(o, &[0; 5], "an output view starts zeroed");
+        o.fill(7);
         assert_eq!(w, [7; 5]);
         // Empty spans give empty slices whatever the pointer (NULL included).
         let e = span::<u64>("e", core::ptr::null(), 0).unwrap();
         // SAFETY: an empty span is never dereferenced.
         assert!(unsafe { input(e, core::ptr::null::<u64>()) }.is_empty());
+    }
+
+    #[test]
+    fn a_raw_output_writes_only_the_elements_named_and_never_past_its_span() {
+        let mut w = [9u32; 6];
+        let s = span("w", w.as_ptr(), 4).unwrap();
+        // SAFETY: checked by `span` for this pointer; writable and not aliased while `o` lives.
+        let mut o = unsafe { RawOutput::new(s, w.as_mut_ptr()) };
+        o.write(0, 1);
+        o.write(3, 4);
+        let past = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| o.write(4, 5)));
+        assert!(past.is_err(), "index 4 of a 4-element span");
+        assert_eq!(w, [1, 9, 9, 4, 9, 9]);
     }
 
     #[test]
