@@ -169,7 +169,11 @@ fn distances(c: &mut Criterion) {
 /// distances take `m + 1` values and the top-K is decided by their histogram: shared and
 /// per-query, `K` of 32 and 50, and `m = 16` beside (the `u16`-lane boundary).
 fn small_m(c: &mut Criterion) {
-    for &(m, l, b) in &[(4usize, 1024usize, 256usize), (8, 1024, 256), (16, 1024, 256)] {
+    for &(m, l, b) in &[
+        (4usize, 1024usize, 256usize),
+        (8, 1024, 256),
+        (16, 1024, 256),
+    ] {
         for k in [32usize, 50] {
             let q = fingerprints(m, b, 9);
             let h = eta_hamming::History::from_fingerprints(fingerprints(m, l, 10).view()).unwrap();

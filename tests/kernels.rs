@@ -377,7 +377,9 @@ fn small_m_histogram_path_matches_the_reference() {
     let engines = engines();
     let mut seed = 20000;
     for &m in &[1usize, 2, 4, 7, 8, 9, 16, 17] {
-        for &len in &[1usize, 31, 63, 64, 65, 127, 128, 129, 1000, 1024, 1025, 4097] {
+        for &len in &[
+            1usize, 31, 63, 64, 65, 127, 128, 129, 1000, 1024, 1025, 4097,
+        ] {
             for &k in &[1usize, 2, 32, 50, len - 1, len, len + 1, len + 64] {
                 if k == 0 {
                     continue;

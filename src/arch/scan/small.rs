@@ -128,7 +128,10 @@ fn select_one(
             }
         }
     }
-    debug_assert_eq!(o, kept, "small-m selection: the counts and the masks disagree");
+    debug_assert_eq!(
+        o, kept,
+        "small-m selection: the counts and the masks disagree"
+    );
     Some(kth)
 }
 
