@@ -8,7 +8,8 @@
 //!
 //! The shapes include the targets of the scan work on one core: shared B=256, K=32,
 //! L=16384 at m=64/128/256; shared L=131072, m=64; per-query B=256, L=1024, m=64; and one query
-//! over L=1024 (`shared/m64/L1024/B1`, `batch/m64/L1024/B1`), where the time per call matters.
+//! over L=1024 (`shared/m64/L1024/B1`, `batch/m64/L1024/B1`), where the time per call matters;
+//! small m (`m = 4, 8, 16`, `L = 1024`, `B = 256`, `K = 32` and 50, shared and per-query).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use eta_hamming::{Engine, Fingerprints, HistoryBatch, Isa};
@@ -164,5 +165,53 @@ fn distances(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, shared, batch, distances);
+/// Small m (the ETA paper's production model has m = 4; SDIM uses 4-bit groups), where the
+/// distances take `m + 1` values and the top-K is decided by their histogram: shared and
+/// per-query, `K` of 32 and 50, and `m = 16` beside (the `u16`-lane boundary).
+fn small_m(c: &mut Criterion) {
+    for &(m, l, b) in &[
+        (4usize, 1024usize, 256usize),
+        (8, 1024, 256),
+        (16, 1024, 256),
+    ] {
+        for k in [32usize, 50] {
+            let q = fingerprints(m, b, 9);
+            let h = eta_hamming::History::from_fingerprints(fingerprints(m, l, 10).view()).unwrap();
+            let mut group = c.benchmark_group(format!("shared/m{m}/L{l}/B{b}/K{k}"));
+            group.throughput(Throughput::Elements((b * l) as u64));
+            let (mut idx, mut dist) = (vec![0u32; b * k], vec![0u16; b * k]);
+            for e in engines() {
+                group.bench_function(BenchmarkId::from_parameter(e.isa()), |bench| {
+                    bench.iter(|| {
+                        e.topk_shared(black_box(q.view()), h.view(), k, &mut idx, &mut dist)
+                            .unwrap()
+                    })
+                });
+            }
+            group.finish();
+            let h = gathered_batch(m, l, b, 11, 7);
+            let mut group = c.benchmark_group(format!("batch/m{m}/L{l}/B{b}/K{k}"));
+            group.throughput(Throughput::Elements((b * l) as u64));
+            let mut filled = vec![0u32; b];
+            for e in engines() {
+                group.bench_function(BenchmarkId::from_parameter(e.isa()), |bench| {
+                    bench.iter(|| {
+                        e.topk_batch(
+                            black_box(q.view()),
+                            h.view(),
+                            k,
+                            &mut idx,
+                            &mut dist,
+                            &mut filled,
+                        )
+                        .unwrap()
+                    })
+                });
+            }
+            group.finish();
+        }
+    }
+}
+
+criterion_group!(benches, shared, batch, distances, small_m);
 criterion_main!(benches);

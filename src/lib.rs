@@ -84,6 +84,7 @@ pub use workers::parallel;
 pub mod kernel_boundaries {
     pub use crate::arch::scan::rows::U8_MAX_DISTANCE;
     pub use crate::arch::scan::select::RANK_SORT_MAX;
+    pub use crate::arch::scan::small::SMALL_M_MAX_ITEMS;
     pub use crate::arch::scan::stream::{GROUP, PREFIX_ITEMS, TILE_BYTES};
     pub use crate::arch::scan::two_pass::DENSE_GATHER_ITEMS;
 }

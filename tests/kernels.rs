@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use eta_hamming::kernel_boundaries::{
-    DENSE_GATHER_ITEMS, GROUP, PREFIX_ITEMS, RANK_SORT_MAX, TILE_BYTES, U8_MAX_DISTANCE,
+    DENSE_GATHER_ITEMS, GROUP, PREFIX_ITEMS, RANK_SORT_MAX, SMALL_M_MAX_ITEMS, TILE_BYTES,
+    U8_MAX_DISTANCE,
 };
 use eta_hamming::{
     Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, LaneType, Layout,
@@ -362,5 +363,64 @@ fn byte_distance_buffer_boundaries_match_the_reference() {
                 }
             }
         }
+    }
+}
+
+/// The small-m path (`m <= 8`: the distance histogram decides the top-K) and its neighbours:
+/// widths on both sides of its `u8`-lane limit (8/9) and of the `u16` one (16/17), heavy ties
+/// (few values, all equal, and the natural ties of `m + 1` distance values), lengths around
+/// the vector width and the 64-item mask blocks, the path's length limit, K of 1, 32, 50, L and
+/// beyond L, and enough queries (B = 19) for several query blocks, their remainders and the
+/// threshold guess that one block hands the next (a query whose `K`-th distance exceeds it).
+#[test]
+fn small_m_histogram_path_matches_the_reference() {
+    let engines = engines();
+    let mut seed = 20000;
+    for &m in &[1usize, 2, 4, 7, 8, 9, 16, 17] {
+        for &len in &[
+            1usize, 31, 63, 64, 65, 127, 128, 129, 1000, 1024, 1025, 4097,
+        ] {
+            for &k in &[1usize, 2, 32, 50, len - 1, len, len + 1, len + 64] {
+                if k == 0 {
+                    continue;
+                }
+                let pattern = [
+                    Pattern::Random,
+                    Pattern::FewValues,
+                    Pattern::AllEqual,
+                    Pattern::Ascending,
+                    Pattern::Descending,
+                ][seed as usize % 5];
+                seed += 1;
+                let case = make_case(seed, m, 19, len, seed as usize % 3, k, pattern);
+                let lens = lens_for(seed, 19, len);
+                run_case(
+                    &case,
+                    &lens,
+                    &engines,
+                    &format!("{pattern:?} m={m} L={len} K={k}"),
+                );
+            }
+        }
+    }
+    // The length limit of the path (the general paths beyond), and a K that needs the largest
+    // distance as its K-th.
+    let lim = SMALL_M_MAX_ITEMS;
+    for &(m, b, len, k, pattern) in &[
+        (4usize, 9usize, lim, 32usize, Pattern::Random),
+        (8, 9, lim + 1, 50, Pattern::Random),
+        (4, 3, lim - 1, lim - 2, Pattern::FewValues),
+        (8, 9, 300, 299, Pattern::Random),
+        (3, 17, 2000, 1999, Pattern::Descending),
+    ] {
+        seed += 1;
+        let case = make_case(seed, m, b, len, 1, k, pattern);
+        let lens = lens_for(seed, b, len);
+        run_case(
+            &case,
+            &lens,
+            &engines,
+            &format!("limit {pattern:?} m={m} B={b} L={len} K={k}"),
+        );
     }
 }

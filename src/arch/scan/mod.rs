@@ -16,6 +16,7 @@
 //!   (prefix pre-pass, then one pass against running thresholds); [`two_pass`]: the two-pass
 //!   path for short ones (all distances, then exact selection and gathers).
 //! - [`select`]: `K`-th distance and key sorting; [`state`]: the streaming path's top-K state.
+//! - [`small`]: the small-m path (`u8` lanes), where the distance histogram decides the top-K.
 //!
 //! Tails: the last `len % N` items go through [`Vector::load_partial`], which never reads a lane
 //! beyond item `len - 1`, and the survivor mask is cut to the valid items. Padding after `len`
@@ -26,6 +27,7 @@ pub(crate) mod ops;
 pub(crate) mod path;
 pub(crate) mod rows;
 pub(crate) mod select;
+pub(crate) mod small;
 pub(crate) mod state;
 pub(crate) mod stream;
 pub(crate) mod two_pass;
@@ -89,6 +91,10 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let (len, lanes) = (a.len, a.lanes);
     if len == 0 || a.nq == 0 {
         return;
+    }
+    if small::applies::<V::Lane>(len) {
+        // SAFETY: forwarded; the small-m path applies.
+        return unsafe { small::topk_shared::<V, QB, W>(a, k, idx, dist) };
     }
     let p = len.min(PREFIX_ITEMS);
     // A short history (all of it in the pre-pass, at most 4 tiles of bytes): the two-pass path
@@ -203,6 +209,10 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
     let longest = a.lens.iter().max().map_or(0, |&l| l as usize);
     if longest == 0 {
         return;
+    }
+    if small::applies::<V::Lane>(longest) {
+        // SAFETY: forwarded; the small-m path applies to every history.
+        return unsafe { small::topk_batch::<V, W>(a, k, idx, dist) };
     }
     let maxd = max_distance::<V::Lane>(lanes);
     let mut scratch = Scratch::new(1, k, longest, maxd);
