@@ -1,5 +1,5 @@
 # CMake package config for eta-hamming, installed by `cargo cinstall` (cargo-c) into
-# <prefix>/share/eta_hamming/cmake/ (Cargo.toml, [package.metadata.capi.install.data]).
+# <prefix>/share/cmake/eta_hamming/ (Cargo.toml, [package.metadata.capi.install.data]).
 #
 #   find_package(eta_hamming 0.1 CONFIG REQUIRED)
 #   target_link_libraries(app PRIVATE eta_hamming::eta_hamming)

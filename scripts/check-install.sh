@@ -35,8 +35,8 @@ bash scripts/install.sh --prefix "$prefix"
 
 # -- layout ---------------------------------------------------------------------------------------
 for f in include/eta_hamming.h lib/libeta_hamming.a lib/libeta_hamming.so \
-    lib/pkgconfig/eta_hamming.pc share/eta_hamming/cmake/eta_hamming-config.cmake \
-    share/eta_hamming/cmake/eta_hamming-config-version.cmake; do
+    lib/pkgconfig/eta_hamming.pc share/cmake/eta_hamming/eta_hamming-config.cmake \
+    share/cmake/eta_hamming/eta_hamming-config-version.cmake; do
     [[ -e $prefix/$f ]] || fail "the install made no $f"
 done
 cmp -s include/eta_hamming.h "$prefix/include/eta_hamming.h" ||

@@ -32,8 +32,11 @@ readelf -Ws "$work/all.o" | awk '$5 == "LOCAL" && $7 == "UND" && $8 != "" { prin
 
 # .llvmbc/.llvmcmd: the embedded bitcode of each input, concatenated by the partial link into
 # something no LTO plugin can read (binutils' nm/ar load any plugin in bfd-plugins/).
+# (objcopy fails, silently, on an empty --weaken-symbols file: pass it only when non-empty.)
+weaken=()
+[[ -s $work/weak ]] && weaken=(--weaken-symbols="$work/weak")
 objcopy --remove-section=.llvmbc --remove-section=.llvmcmd \
-    --keep-global-symbols="$work/keep" --weaken-symbols="$work/weak" \
+    --keep-global-symbols="$work/keep" "${weaken[@]}" \
     "$work/all.o" "$work/eta_hamming.o"
 
 # The result must define exactly the eta_ symbols, all of them.
