@@ -102,3 +102,9 @@ pub use simhash::{projection_from_seed, Bf16, Element, SimHasher, F16};
 
 /// The crate version, as in `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The README's Rust code blocks, compiled and run as doctests (`cargo test --doc`), so that
+/// the user manual's examples compile as shown.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -10,10 +10,11 @@
 //! - the plain C11 binary under `valgrind --leak-check=full` (skipped, with a note, when valgrind
 //!   is not installed).
 //!
-//! The libraries are the ones cargo built for this very test run: an integration test depends on
-//! the package's library, which cargo compiles once with all its crate types (rlib, staticlib,
-//! cdylib) into `deps/`, next to this executable (see [`artifact`]). So no nested `cargo build`
-//! is needed (it would wait on the build-directory lock the outer `cargo test` holds). Build
+//! The libraries are built for this test run by a nested `cargo rustc --lib --crate-type
+//! staticlib,cdylib` (see [`c_libraries`]): Cargo.toml lists only the `rlib` crate type, so that a
+//! Rust dependent builds nothing else, and cargo-c builds the C libraries for installation. The
+//! nested build uses this run's profile and target and its own target directory
+//! (`<profile dir>/c_abi-cargo/`), so it never waits on the lock the outer `cargo test` holds. Build
 //! products go to `<profile dir>/c_abi/<variant>/`, never into the source tree.
 
 #![cfg(unix)]
@@ -52,45 +53,84 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// A library artifact of this package (`libeta_hamming.a`, `.so`, `.dylib`), as cargo built it
-/// for this test run.
+/// Cargo's profile name for the profile directory this test runs from (`debug` is `dev`).
+fn profile_name() -> String {
+    let dir = profile_dir();
+    let name = dir
+        .file_name()
+        .expect("the profile directory has a name")
+        .to_string_lossy()
+        .into_owned();
+    if name == "debug" {
+        "dev".to_owned()
+    } else {
+        name
+    }
+}
+
+/// The directory holding this package's static and shared C libraries (`libeta_hamming.a` and
+/// `libeta_hamming.so` / `.dylib`), built once per test run.
 ///
-/// `cargo test` compiles the package's library once, with every crate type of Cargo.toml, into
-/// `deps/` (as a dependency of the integration tests); it copies ("uplifts") the staticlib and
-/// cdylib into the profile directory only when the library itself is a requested target (`cargo
-/// build`). So on a clean `cargo test` only `deps/` has them, and a profile-directory copy may be
-/// stale (left by an earlier `cargo build`): `deps/` comes first. Cargo names a path package's
-/// cdylib/staticlib there without a metadata hash; a hashed name (`libeta_hamming-<hash>.a`) is
-/// accepted too, the newest one winning. The profile directory is the last resort.
+/// A nested `cargo rustc --lib --crate-type staticlib,cdylib --offline`, with the profile of this
+/// run, `--target` when this run was cross-compiled (the profile directory then sits in a
+/// directory named after the target triple), and the target directory
+/// `<profile dir>/c_abi-cargo`. The cargo is the one running the tests (`$CARGO`, else the one that built them). Its output is
+/// kept on failure, in the panic message.
+fn c_libraries() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let target_dir = profile_dir().join("c_abi-cargo");
+        let triple = env!("ETA_HAMMING_TARGET");
+        let cross = profile_dir()
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == OsStr::new(triple));
+        let cargo = std::env::var_os("CARGO")
+            .or_else(|| option_env!("CARGO").map(Into::into))
+            .unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.arg("rustc")
+            .arg("--manifest-path")
+            .arg(manifest_dir().join("Cargo.toml"))
+            .args(["--lib", "--crate-type", "staticlib,cdylib", "--offline"])
+            .arg("--profile")
+            .arg(profile_name())
+            .arg("--target-dir")
+            .arg(&target_dir);
+        if cross {
+            cmd.arg("--target").arg(triple);
+        }
+        let out = if cross {
+            target_dir
+                .join(triple)
+                .join(profile_dir().file_name().unwrap())
+        } else {
+            target_dir.join(profile_dir().file_name().unwrap())
+        };
+        // A cold build on a loaded machine takes minutes (its compile, not a hang).
+        let ran = run_for(&mut cmd, Duration::from_secs(1800));
+        assert!(
+            ran.ok,
+            "`{}` failed ({}):\n{}\n{}",
+            describe(&cmd),
+            ran.status,
+            ran.stdout,
+            ran.stderr
+        );
+        out
+    })
+}
+
+/// A library artifact of this package (`libeta_hamming.a`, `.so`, `.dylib`), from
+/// [`c_libraries`].
 fn artifact(file_name: &str) -> PathBuf {
-    let deps = deps_dir();
-    let exact = deps.join(file_name);
-    if exact.is_file() {
-        return exact;
-    }
-    let (stem, ext) = file_name
-        .split_once('.')
-        .expect("a file name with an extension");
-    let hashed = std::fs::read_dir(&deps)
-        .expect("read deps/")
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(&format!("{stem}-")) && name.ends_with(&format!(".{ext}"))
-        })
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .max();
-    if let Some((_, path)) = hashed {
-        return path;
-    }
-    let uplifted = profile_dir().join(file_name);
+    let path = c_libraries().join(file_name);
     assert!(
-        uplifted.is_file(),
-        "{file_name} is in neither {} nor {}: Cargo.toml's crate-type must list staticlib and cdylib",
-        deps.display(),
-        profile_dir().display()
+        path.is_file(),
+        "the nested cargo build made no {}",
+        path.display()
     );
-    uplifted
+    path
 }
 
 fn static_lib() -> PathBuf {
@@ -168,6 +208,11 @@ struct Ran {
 
 /// Runs `cmd` to completion (killing it after [`RUN_TIMEOUT`]), capturing its output.
 fn run(cmd: &mut Command) -> Ran {
+    run_for(cmd, RUN_TIMEOUT)
+}
+
+/// Runs `cmd` to completion (killing it after `timeout`), capturing its output.
+fn run_for(cmd: &mut Command, timeout: Duration) -> Ran {
     let started = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -191,7 +236,7 @@ fn run(cmd: &mut Command) -> Ran {
         if let Some(status) = child.try_wait().expect("wait for the child") {
             break Some(status);
         }
-        if started.elapsed() > RUN_TIMEOUT {
+        if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -209,7 +254,7 @@ fn run(cmd: &mut Command) -> Ran {
         },
         None => Ran {
             ok: false,
-            status: format!("killed after {RUN_TIMEOUT:?} (hang?)"),
+            status: format!("killed after {timeout:?} (hang?)"),
             stdout,
             stderr,
         },
