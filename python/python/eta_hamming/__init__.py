@@ -133,7 +133,7 @@ def _arr(x: Any, what: str = "array") -> Tuple[np.ndarray, Optional[str]]:
 
 
 def _np(x: Any, what: str = "array") -> np.ndarray:
-    return _arr(x, what)[0]
+    return x if type(x) is np.ndarray else _arr(x, what)[0]
 
 
 def _ids(x: Any) -> np.ndarray:
@@ -333,8 +333,9 @@ def _topk_out(out: Any, b: int, k: int, index_dtype: Any, batch: bool):
             "out: expected (indices, distances" + (", filled)" if batch else ")")
             + f", got {len(parts)} arrays"
         )
-    arrs = [_np(p, "out") for p in parts]
-    return arrs[0], arrs[1], arrs[2] if batch else None
+    if batch:
+        return _np(parts[0], "out"), _np(parts[1], "out"), _np(parts[2], "out")
+    return _np(parts[0], "out"), _np(parts[1], "out"), None
 
 
 def topk_shared(
