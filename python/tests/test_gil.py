@@ -9,7 +9,8 @@ the call keeps the GIL, the worker cannot run before the main thread blocks in `
 ``done`` is set, so it sees ``done == True``; if the call releases it, the worker runs during the
 call and sees ``done == False``. A kernel that returns before the worker's thread is scheduled
 could only make a releasing implementation look like a holding one (never the reverse), so the
-call is made long (hundreds of milliseconds) and retried with a longer one before failing.
+call is made long (tens of milliseconds or more) and retried with a four times longer one
+before failing.
 """
 
 import sys
