@@ -130,7 +130,7 @@ pub fn inspect<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Inf
             strides.push(0);
             continue;
         }
-        if s < 0 || itemsize == 0 || (s as usize) % itemsize != 0 {
+        if s < 0 || itemsize == 0 || !(s as usize).is_multiple_of(itemsize) {
             return Err(contiguity(
                 py,
                 format!("{what}: negative or fractional strides are not supported (strides {:?} bytes); pass numpy.ascontiguousarray(x)", arr.strides()),
@@ -157,7 +157,7 @@ pub fn inspect<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Inf
             ),
         ));
     }
-    if info.size() > 0 && itemsize > 1 && (ptr as usize) % itemsize != 0 {
+    if info.size() > 0 && itemsize > 1 && !(ptr as usize).is_multiple_of(itemsize) {
         return Err(alignment(
             py,
             format!(

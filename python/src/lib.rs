@@ -501,10 +501,9 @@ fn check_ids_range(
 ) -> PyResult<()> {
     for p in positions {
         let id = ids[p];
-        let p = if cols == 0 {
-            format!("{p}")
-        } else {
-            format!("{}, {}", p / cols, p % cols)
+        let p = match p.checked_div(cols) {
+            None => format!("{p}"),
+            Some(row) => format!("{row}, {}", p % cols),
         };
         if signed && (id as i64) < 0 {
             return Err(ids_err(
