@@ -264,3 +264,11 @@ def test_every_isa_gives_the_same_results():
     finally:
         eh.reset_isa()
     assert all(r == results[0] for r in results)
+
+
+def test_ml_dtypes_bfloat16():
+    ml_dtypes = pytest.importorskip("ml_dtypes", reason="ml_dtypes is not installed")
+    rng = np.random.default_rng(8)
+    h, proj = hasher_and_proj(rng, 8, 65)
+    emb = int_data(rng, 20, 8)
+    np.testing.assert_array_equal(h.encode(emb.astype(ml_dtypes.bfloat16)), ref.pack(ref.bits_of(emb, proj), 65))
