@@ -8,7 +8,9 @@ use std::time::Instant;
 use eta_hamming::{topk_shared, FingerprintsRef, History, HistoryRef};
 
 fn lcg(state: &mut u64) -> u64 {
-    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     *state
 }
 
@@ -36,6 +38,12 @@ fn run<T: eta_hamming::Lane>(m: usize, cast: fn(u64) -> T) -> f64 {
 }
 
 fn main() {
-    println!("rust m=32 B=1 L=1024 K=50 ns_per_call={:.0}", run::<u32>(32, |v| v as u32));
-    println!("rust m=64 B=1 L=1024 K=50 ns_per_call={:.0}", run::<u64>(64, |v| v));
+    println!(
+        "rust m=32 B=1 L=1024 K=50 ns_per_call={:.0}",
+        run::<u32>(32, |v| v as u32)
+    );
+    println!(
+        "rust m=64 B=1 L=1024 K=50 ns_per_call={:.0}",
+        run::<u64>(64, |v| v)
+    );
 }
