@@ -96,7 +96,7 @@ size_t serve(const Server &srv, uint64_t seed, bool use_pool) {
 
   std::vector<uint32_t> idx(kCandidates * kK);
   std::vector<uint16_t> dist(kCandidates * kK);
-  size_t filled = 0;
+  uint32_t filled = 0;
   uint32_t status =
       use_pool ? eta_topk_shared_mt(queries.data(), kCandidates, history.data(), kHistory, kStride,
                                     kBits, kK, idx.data(), dist.data(), &filled, 0)
