@@ -1,8 +1,9 @@
 //! Instruction-set reporting and forcing. Forcing is process-wide, so this binary keeps every
 //! check that forces in one test, and checks `ETA_HAMMING_ISA` in child processes.
 
+mod common;
+use common::this_binary;
 use eta_hamming::{Engine, Error, Isa, ISA_ENV_VAR};
-use std::process::Command;
 
 #[test]
 fn forcing_reporting_and_reset() {
@@ -70,23 +71,6 @@ fn names_round_trip() {
 #[test]
 fn child_reports_isa() {
     println!("ISA={} ENV={:?}", Isa::current(), Isa::env_override());
-}
-
-/// A command that runs this test binary again, through cargo's target runner when one is set
-/// (under qemu-user emulation the binary cannot be exec'd directly).
-fn this_binary() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let runner =
-        std::env::vars().find(|(k, _)| k.starts_with("CARGO_TARGET_") && k.ends_with("_RUNNER"));
-    match runner {
-        Some((_, r)) if !r.trim().is_empty() => {
-            let mut parts = r.split_whitespace();
-            let mut c = Command::new(parts.next().unwrap());
-            c.args(parts).arg(exe);
-            c
-        }
-        _ => Command::new(exe),
-    }
 }
 
 fn child(value: &str) -> String {

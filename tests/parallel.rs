@@ -403,7 +403,7 @@ fn max_threads_env_var_sets_the_initial_cap() {
         return;
     }
     for (value, want) in [("3", "3"), (" 1 ", "1"), ("lots", "0"), ("", "0")] {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = this_binary()
             .args(["--exact", "max_threads_env_var_sets_the_initial_cap"])
             .env(MAX_THREADS_ENV_VAR, value)
             .env(CHILD, want)

@@ -131,3 +131,20 @@ pub fn naive_simhash(proj: &[f32], d: usize, m: usize, e: &[f32]) -> Vec<bool> {
         })
         .collect()
 }
+
+/// A command that runs this test binary again, through cargo's target runner when one is set
+/// (under qemu-user emulation the binary cannot be exec'd directly).
+pub fn this_binary() -> std::process::Command {
+    let exe = std::env::current_exe().unwrap();
+    let runner =
+        std::env::vars().find(|(k, _)| k.starts_with("CARGO_TARGET_") && k.ends_with("_RUNNER"));
+    match runner {
+        Some((_, r)) if !r.trim().is_empty() => {
+            let mut parts = r.split_whitespace();
+            let mut c = std::process::Command::new(parts.next().unwrap());
+            c.args(parts).arg(exe);
+            c
+        }
+        _ => std::process::Command::new(exe),
+    }
+}
