@@ -799,11 +799,11 @@ fn misc(s: &mut Src) {
     );
 
     let isa = if s.one_in(2) {
-        s.range(0, 5) as u32
+        s.range(0, 6) as u32
     } else {
         s.u32()
     };
-    let known = isa < 4;
+    let known = (isa as usize) < Isa::ALL.len();
     let avail = ffi::eta_isa_is_available(isa);
     assert!(!avail || known);
     let st = ffi::eta_isa_force(isa);
