@@ -152,10 +152,13 @@ fn to_f16(v: f32) -> u16 {
     sign | ((exp as u16) << 10) | ((b >> 13) & 0x3FF) as u16
 }
 
+/// The FMA-peak loops, shared with the report and the demo.
+#[path = "../examples/common/ceiling.rs"]
+mod ceiling;
+
 #[cfg(target_arch = "x86_64")]
 mod peak {
     use core::arch::asm;
-    use core::arch::x86_64::*;
 
     /// `iters` x 8 dependent 1-cycle adds.
     pub fn clock(iters: u64) -> u64 {
@@ -175,43 +178,6 @@ mod peak {
         }
         x
     }
-
-    /// `iters` x 12 independent 256-bit FMAs.
-    #[target_feature(enable = "avx2,fma")]
-    pub fn fma_avx2(iters: u64) -> f32 {
-        let mut acc = [_mm256_setzero_ps(); 12];
-        let a = _mm256_set1_ps(0.999_999);
-        let b = _mm256_set1_ps(1.0e-7);
-        for _ in 0..iters {
-            for v in acc.iter_mut() {
-                *v = _mm256_fmadd_ps(*v, a, b);
-            }
-        }
-        let t = acc
-            .iter()
-            .fold(_mm256_setzero_ps(), |t, &v| _mm256_add_ps(t, v));
-        let mut s = [0.0f32; 8];
-        // SAFETY: `s` holds 8 floats.
-        unsafe { _mm256_storeu_ps(s.as_mut_ptr(), t) };
-        s.iter().sum()
-    }
-
-    /// `iters` x 16 independent 512-bit FMAs.
-    #[target_feature(enable = "avx512f")]
-    pub fn fma_avx512(iters: u64) -> f32 {
-        let mut acc = [_mm512_setzero_ps(); 16];
-        let a = _mm512_set1_ps(0.999_999);
-        let b = _mm512_set1_ps(1.0e-7);
-        for _ in 0..iters {
-            for v in acc.iter_mut() {
-                *v = _mm512_fmadd_ps(*v, a, b);
-            }
-        }
-        let t = acc
-            .iter()
-            .fold(_mm512_setzero_ps(), |t, &v| _mm512_add_ps(t, v));
-        _mm512_reduce_add_ps(t)
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -227,14 +193,14 @@ fn peak(c: &mut Criterion) {
         group.throughput(Throughput::Elements(ITERS * 12 * 8));
         // SAFETY: AVX2 and FMA are available (the Avx2 ISA requires both).
         group.bench_function("fma_avx2", |b| {
-            b.iter_custom(|it| timed(it, || unsafe { peak::fma_avx2(black_box(ITERS)) }))
+            b.iter_custom(|it| timed(it, || unsafe { ceiling::x::fma_avx2(black_box(ITERS)) }))
         });
     }
     if Isa::Avx512.is_available() {
         group.throughput(Throughput::Elements(ITERS * 16 * 16));
         // SAFETY: AVX-512 F is available (the Avx512 ISA requires it).
         group.bench_function("fma_avx512", |b| {
-            b.iter_custom(|it| timed(it, || unsafe { peak::fma_avx512(black_box(ITERS)) }))
+            b.iter_custom(|it| timed(it, || unsafe { ceiling::x::fma_avx512(black_box(ITERS)) }))
         });
     }
     group.finish();

@@ -104,7 +104,8 @@ pub fn fma_peak(isa: Isa, reps: usize, min: Duration) -> Option<f64> {
     }
 }
 
-mod x {
+/// The measured loops (`benches/encode.rs` times the FMA ones too, through `#[path]`).
+pub(crate) mod x {
     use super::{CEIL_ITEMS as H, CEIL_QUERIES as Q};
 
     /// Portable loop (the scalar table's `count_ones`).
