@@ -6,7 +6,8 @@ Only the calls the two scripts need are bound. Arrays are numpy arrays of the la
 `fps.view(np.uint8)` is the byte string FAISS and NumKong take (lanes are little-endian, bit j of a
 fingerprint is bit j % 8 of byte j / 8: numpy.packbits(..., bitorder="little")).
 
-The library is the cdylib `libeta_hamming.so` built by `cargo build --release`; it is found with
+The library is the cdylib `libeta_hamming.so` built by
+`cargo rustc --release --lib --crate-type cdylib` (`cargo build` builds only the rlib); it is found with
 `--lib`, or `$ETA_HAMMING_LIB`, or `$CARGO_TARGET_DIR/release`, or `target/release` next to this file.
 """
 
@@ -22,7 +23,7 @@ _ISA_VALUE = {name: i for i, name in enumerate(ISAS)}
 
 
 def default_lib_path():
-    """Where `cargo build --release` puts the shared library."""
+    """Where `cargo rustc --release --lib --crate-type cdylib` puts the shared library."""
     if os.environ.get("ETA_HAMMING_LIB"):
         return Path(os.environ["ETA_HAMMING_LIB"])
     target = os.environ.get("CARGO_TARGET_DIR")
@@ -61,7 +62,7 @@ class Eta:
         self.path = Path(path) if path else default_lib_path()
         if not self.path.exists():
             raise FileNotFoundError(
-                f"{self.path} not found: run `cargo build --release` (or pass --lib)"
+                f"{self.path} not found: run `cargo rustc --release --lib --crate-type cdylib` (or pass --lib)"
             )
         lib = ctypes.CDLL(str(self.path))
         self.lib = lib

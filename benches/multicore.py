@@ -3,7 +3,7 @@
 IndexBinaryFlat.search (heap and counting mode) with the same number of OpenMP threads, on one
 shared history, at 1 thread and at N threads (default: every core).
 
-    cargo build --release
+    cargo rustc --release --lib --crate-type cdylib   # the shared library
     target/bench-venv/bin/python benches/multicore.py [--threads N] [--json FILE] [--quick]
 
 The shapes are the multi-core targets: m = 64, K = 32, B = 256 queries over L = 131072 items

@@ -2,7 +2,7 @@
 """Retrieval quality of SimHash + Hamming top-K (eta-hamming, through its C ABI) against the exact
 top-K, and the end-to-end cost of one ETA request against the exact dot-product top-K.
 
-    cargo build --release
+    cargo rustc --release --lib --crate-type cdylib   # the shared library
     target/bench-venv/bin/python benches/quality.py [--quick] [--json FILE] [--svg FILE]
     target/bench-venv/bin/python benches/quality.py --from-json FILE --svg FILE   # chart only
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The install check of .ci/run (README, "C and C++"): installs eta-hamming into a fresh prefix
 # with scripts/install.sh (cargo-c), then checks
-#   - the layout: header (equal to include/eta_hamming.h), static and shared library, the
+#   - the layout: headers (equal to include/eta_hamming.h and .hpp), static and shared library, the
 #     version links, pkg-config file, CMake package;
 #   - the shared library: a SONAME (readelf -d) whose link exists, and only eta_ symbols exported
 #     (nm -D --defined-only); the static library: only eta_ symbols defined globally;
@@ -34,13 +34,15 @@ say() { echo "check-install: $*"; }
 bash scripts/install.sh --prefix "$prefix"
 
 # -- layout ---------------------------------------------------------------------------------------
-for f in include/eta_hamming.h lib/libeta_hamming.a lib/libeta_hamming.so \
+for f in include/eta_hamming.h include/eta_hamming.hpp lib/libeta_hamming.a lib/libeta_hamming.so \
     lib/pkgconfig/eta_hamming.pc share/cmake/eta_hamming/eta_hamming-config.cmake \
     share/cmake/eta_hamming/eta_hamming-config-version.cmake; do
     [[ -e $prefix/$f ]] || fail "the install made no $f"
 done
 cmp -s include/eta_hamming.h "$prefix/include/eta_hamming.h" ||
     fail "the installed header differs from include/eta_hamming.h"
+cmp -s include/eta_hamming.hpp "$prefix/include/eta_hamming.hpp" ||
+    fail "the installed C++ header differs from include/eta_hamming.hpp"
 version=$(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --modversion eta_hamming)
 crate_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 [[ $version == "$crate_version" ]] || fail "eta_hamming.pc says $version, Cargo.toml $crate_version"
@@ -92,6 +94,15 @@ needed "$work/pc/consumer-shared" | grep -qxF "$soname" || fail "the pkg-config 
 for exe in cmake-shared/consumer cmake-static/consumer pc/consumer-shared pc/consumer-static; do
     (cd / && "$work/$exe") || fail "$exe failed"
 done
+
+# -- the C++ layer (eta_hamming.hpp) from the prefix: its test, with the pkg-config flags --------
+# shellcheck disable=SC2046
+c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror $(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --cflags eta_hamming) \
+    c_tests/test_hpp.cpp -o "$work/test_hpp" \
+    $(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --libs eta_hamming) -Wl,-rpath,"$lib" >"$work/hpp.log" 2>&1 ||
+    { cat "$work/hpp.log"; fail "c_tests/test_hpp.cpp against the installed eta_hamming.hpp"; }
+(cd / && "$work/test_hpp") >"$work/hpp-run.log" 2>&1 || { cat "$work/hpp-run.log"; fail "test_hpp against the prefix"; }
+say "the installed C++ layer: $(tail -1 "$work/hpp-run.log")"
 
 # -- two Rust static libraries in one binary ----------------------------------------------------
 rustc --edition 2021 -O --crate-type staticlib c_tests/consumer/other_rust_lib.rs \
