@@ -151,32 +151,54 @@ pub unsafe extern "C" fn eta_fingerprints_encode(
             let f = unsafe { live(fps, "fingerprints")? };
             (f.ptr, f.m, f.capacity)
         };
-        // SAFETY: forwarded contract.
-        let bits = unsafe { hasher_ref(hasher)? }.bits();
-        if bits != m {
-            return Err(Error::InvalidBits { m: bits });
-        }
-        if n > capacity {
-            return Err(Error::LenExceedsCapacity {
-                index: 0,
-                len: n,
-                capacity,
-            });
-        }
-        let encode = Encode {
-            hasher,
-            emb,
-            n,
-            out: ptr,
-            stride: None,
-        };
-        // SAFETY: the handle's buffer holds `capacity >= n` fingerprints of the hasher's `m`;
-        // the rest by the caller's contract.
-        unsafe { run_result(encode)? };
+        // SAFETY: the handle's buffer holds `capacity` fingerprints of width `m`; the rest by
+        // the caller's contract.
+        unsafe { encode_into(hasher, emb, n, ptr, m, capacity, None)? };
         // SAFETY: live and used by this thread alone (contract); no view of it remains.
         unsafe { (*fps).len = n };
         Ok(())
     })
+}
+
+/// Hashes `n` embeddings with `hasher` into a handle's buffer `out` (width `m`, room for
+/// `capacity` items, lane rows `stride` apart for a history, `None` for query layout), after
+/// checking that the hasher's width is `m` (`InvalidBits`) and `n <= capacity`
+/// (`LenExceedsCapacity`). The caller records the new length only on success.
+///
+/// # Safety
+/// `hasher` is NULL or live; `out` is a handle's buffer of that shape; `emb` readable for
+/// `n * d` floats.
+unsafe fn encode_into(
+    hasher: *const EtaHasher,
+    emb: *const f32,
+    n: usize,
+    out: *mut c_void,
+    m: usize,
+    capacity: usize,
+    stride: Option<usize>,
+) -> Result<()> {
+    // SAFETY: forwarded contract.
+    let bits = unsafe { hasher_ref(hasher)? }.bits();
+    if bits != m {
+        return Err(Error::InvalidBits { m: bits });
+    }
+    if n > capacity {
+        return Err(Error::LenExceedsCapacity {
+            index: 0,
+            len: n,
+            capacity,
+        });
+    }
+    let encode = Encode {
+        hasher,
+        emb,
+        n,
+        out,
+        stride,
+    };
+    // SAFETY: the buffer holds `capacity >= n` items of the hasher's `m` (at `stride` when
+    // given); the rest by the caller's contract.
+    unsafe { run_result(encode) }
 }
 
 /// The number of fingerprints the handle holds; 0 for NULL.
@@ -330,28 +352,9 @@ pub unsafe extern "C" fn eta_history_encode(
             let h = unsafe { live(history, "history")? };
             (h.ptr, h.m, h.capacity, h.stride)
         };
-        // SAFETY: forwarded contract.
-        let bits = unsafe { hasher_ref(hasher)? }.bits();
-        if bits != m {
-            return Err(Error::InvalidBits { m: bits });
-        }
-        if n > capacity {
-            return Err(Error::LenExceedsCapacity {
-                index: 0,
-                len: n,
-                capacity,
-            });
-        }
-        let encode = Encode {
-            hasher,
-            emb,
-            n,
-            out: ptr,
-            stride: Some(stride),
-        };
-        // SAFETY: the handle's buffer spans `capacity >= n` items at `stride`; the rest by the
-        // caller's contract.
-        unsafe { run_result(encode)? };
+        // SAFETY: the handle's buffer spans `capacity` items of width `m` at `stride`; the rest
+        // by the caller's contract.
+        unsafe { encode_into(hasher, emb, n, ptr, m, capacity, Some(stride))? };
         // SAFETY: live and used by this thread alone (contract); no view of it remains.
         unsafe { (*history).len = n };
         Ok(())
