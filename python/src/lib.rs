@@ -727,6 +727,53 @@ fn widen(buf: &mut [u32], n: usize) {
     }
 }
 
+/// The checked inputs of a scan over one shared history: the queries, the history, and the
+/// width `m` they agree on (`m` when given).
+fn shared_inputs(
+    queries: &Bound<'_, PyAny>,
+    history: &Bound<'_, PyAny>,
+    m: Option<usize>,
+) -> PyResult<(arrays::Fps, arrays::Hist, Layout)> {
+    let q = fingerprints(queries, "queries")?;
+    let h = arrays::history(history, "history")?;
+    let layout = resolve_m(
+        queries.py(),
+        m,
+        &[("queries", q.lane, q.lanes), ("history", h.lane, h.lanes)],
+    )?;
+    Ok((q, h, layout))
+}
+
+/// The checked inputs of a scan over per-query histories: the queries, one history per query,
+/// the width they agree on, and the lengths (`lens`, one per query, as `u32`, with their span).
+#[allow(clippy::type_complexity)]
+fn batch_inputs<'py>(
+    queries: &Bound<'py, PyAny>,
+    histories: &Bound<'py, PyAny>,
+    lens: &Bound<'py, PyAny>,
+    m: Option<usize>,
+) -> PyResult<(arrays::Fps, arrays::Hists, Layout, Cow<'py, [u32]>, Span)> {
+    let py = queries.py();
+    let q = fingerprints(queries, "queries")?;
+    let h = arrays::histories(histories, "histories")?;
+    let layout = resolve_m(
+        py,
+        m,
+        &[("queries", q.lane, q.lanes), ("histories", h.lane, h.lanes)],
+    )?;
+    if h.b != q.n {
+        return Err(shape_err(
+            py,
+            format!(
+                "histories: {} queries need {} histories, got {}",
+                q.n, q.n, h.b
+            ),
+        ));
+    }
+    let (lens, ls) = lens_of(lens, q.n)?;
+    Ok((q, h, layout, lens, ls))
+}
+
 /// Top-K over one shared history; returns the filled slots per query, `min(k, L)`.
 #[pyfunction]
 #[pyo3(signature = (queries, history, k, out_indices, out_distances, m = None, threads = 1))]
@@ -741,13 +788,7 @@ fn topk_shared(
     threads: usize,
 ) -> PyResult<usize> {
     let py = queries.py();
-    let q = fingerprints(queries, "queries")?;
-    let h = arrays::history(history, "history")?;
-    let layout = resolve_m(
-        py,
-        m,
-        &[("queries", q.lane, q.lanes), ("history", h.lane, h.lanes)],
-    )?;
+    let (q, h, layout) = shared_inputs(queries, history, m)?;
     let io = idx_out(out_indices, &[q.n, k])?;
     let ds = u16_out(out_distances, "out distances", &[q.n, k], "(B, k)")?;
     check_disjoint(py, &[io.span, ds], &[q.span, h.span])?;
@@ -789,23 +830,7 @@ fn topk_batch(
     threads: usize,
 ) -> PyResult<()> {
     let py = queries.py();
-    let q = fingerprints(queries, "queries")?;
-    let h = arrays::histories(histories, "histories")?;
-    let layout = resolve_m(
-        py,
-        m,
-        &[("queries", q.lane, q.lanes), ("histories", h.lane, h.lanes)],
-    )?;
-    if h.b != q.n {
-        return Err(shape_err(
-            py,
-            format!(
-                "histories: {} queries need {} histories, got {}",
-                q.n, q.n, h.b
-            ),
-        ));
-    }
-    let (lens, ls) = lens_of(lens, q.n)?;
+    let (q, h, layout, lens, ls) = batch_inputs(queries, histories, lens, m)?;
     let io = idx_out(out_indices, &[q.n, k])?;
     let ds = u16_out(out_distances, "out distances", &[q.n, k], "(B, k)")?;
     let fs = {
@@ -855,13 +880,7 @@ fn distances_shared(
     m: Option<usize>,
 ) -> PyResult<()> {
     let py = queries.py();
-    let q = fingerprints(queries, "queries")?;
-    let h = arrays::history(history, "history")?;
-    let layout = resolve_m(
-        py,
-        m,
-        &[("queries", q.lane, q.lanes), ("history", h.lane, h.lanes)],
-    )?;
+    let (q, h, layout) = shared_inputs(queries, history, m)?;
     let os = u16_out(out, "out", &[q.n, h.len], "(B, L)")?;
     check_disjoint(py, &[os], &[q.span, h.span])?;
     let (bits, n, len, stride) = (layout.bits(), q.n, h.len, h.stride);
@@ -886,23 +905,7 @@ fn distances_batch(
     m: Option<usize>,
 ) -> PyResult<()> {
     let py = queries.py();
-    let q = fingerprints(queries, "queries")?;
-    let h = arrays::histories(histories, "histories")?;
-    let layout = resolve_m(
-        py,
-        m,
-        &[("queries", q.lane, q.lanes), ("histories", h.lane, h.lanes)],
-    )?;
-    if h.b != q.n {
-        return Err(shape_err(
-            py,
-            format!(
-                "histories: {} queries need {} histories, got {}",
-                q.n, q.n, h.b
-            ),
-        ));
-    }
-    let (lens, ls) = lens_of(lens, q.n)?;
+    let (q, h, layout, lens, ls) = batch_inputs(queries, histories, lens, m)?;
     let os = u16_out(out, "out", &[q.n, h.cap], "(B, L)")?;
     check_disjoint(py, &[os], &[q.span, h.span, ls])?;
     let (bits, n, cap, stride) = (layout.bits(), q.n, h.cap, h.stride);
