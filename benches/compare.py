@@ -3,7 +3,7 @@
 with ctypes) against FAISS and NumKong (Hamming scan + top-K) and against numpy and FAISS's
 IndexLSH (SimHash encoding).
 
-    cargo build --release
+    cargo rustc --release --lib --crate-type cdylib   # the shared library
     target/bench-venv/bin/python benches/compare.py [--quick] [--json FILE] [--lib PATH]
 
 For a fair BLAS figure (numpy's matmul, FAISS's IndexLSH) run it with OpenBLAS left to detect
