@@ -72,6 +72,9 @@ def parse_args():
                    help="embeddings for our scalar encoder, hundreds of times slower (default 10000)")
     p.add_argument("--no-faiss-blas-fix", action="store_true",
                    help="leave FAISS's bundled OpenBLAS to its own CPU detection (see below)")
+    p.add_argument("--shapes", action="append", default=[], metavar="m=64,L=131072,B=1,K=32",
+                   help="scan rows only: keep the shapes matching every given field (repeatable; "
+                        "a shape matching any one filter is kept)")
     p.add_argument("--skip", action="append", default=[], choices=["shared", "batch", "encode"],
                    help="skip a section (repeatable)")
     return p.parse_args()
@@ -196,6 +199,14 @@ def scan_shapes(quick):
             for b in (1, 256) for k in (32, 128)]
 
 
+def shape_filter(filters):
+    """The --shapes filters as a predicate over (m, L, B, K); no filter keeps every shape."""
+    parsed = [dict((kv.split("=")[0].strip(), int(kv.split("=")[1])) for kv in f.split(","))
+              for f in filters]
+    return lambda m, l, b, k: not parsed or any(
+        all({"m": m, "L": l, "B": b, "K": k}[n] == v for n, v in f.items()) for f in parsed)
+
+
 def batch_shapes(quick):
     if quick:
         return [(m, 1024, 256, 32) for m in (64, 256)]
@@ -220,7 +231,8 @@ def time_ours(eta, isas, make_call, ref, opts):
 
 def run_shared(eta, isas, opts, failures):
     rows = []
-    for (m, l, b, k) in scan_shapes(opts.quick):
+    keep = shape_filter(opts.shapes)
+    for (m, l, b, k) in filter(lambda s: keep(*s), scan_shapes(opts.quick)):
         rng = np.random.default_rng([m, l, b, k])
         h = random_fingerprints(rng, (l,), m)
         q = random_fingerprints(rng, (b,), m)
@@ -253,7 +265,8 @@ def run_shared(eta, isas, opts, failures):
 
 def run_batch(eta, isas, opts, failures):
     rows = []
-    for (m, l, b, k) in batch_shapes(opts.quick):
+    keep = shape_filter(opts.shapes)
+    for (m, l, b, k) in filter(lambda s: keep(*s), batch_shapes(opts.quick)):
         rng = np.random.default_rng([m, l, b, k, 1])
         h3 = random_fingerprints(rng, (b, l), m)        # (B, L, lanes): history b's items
         q = random_fingerprints(rng, (b,), m)

@@ -39,7 +39,7 @@ pub(crate) use vector::Vector;
 use path::{HistoryScan, Path};
 use rows::{dist_rows, max_distance, HistRows, U8_MAX_DISTANCE};
 use state::{Scratch, Topk};
-use stream::{tile_items, GROUP, PREFIX_ITEMS, TILE_BYTES};
+use stream::{stream_prefix, tile_items, GROUP, PREFIX_ITEMS, TILE_BYTES};
 
 use super::scratch::Pooled;
 use super::{BatchScan, SharedScan};
@@ -111,17 +111,19 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let mut scratch = Scratch::new(group.min(a.nq), k, len, maxd);
     let mut tops = scratch.states();
     let kept = k.min(len);
-    // The dense pre-pass pays off when its prefix holds at least `k` items.
-    let rows = if p >= k { QB.min(a.nq) } else { 0 };
+    // The items of the distance buffer: the whole history (two-pass) or the streaming path's
+    // pre-pass prefix, which pays off when it holds at least `k` items.
+    let pre = if is_short { p } else { stream_prefix(len, k) };
+    let rows = if pre >= k { QB.min(a.nq) } else { 0 };
     // A short history with distances below `0xFF` keeps them as bytes where the vector type
     // can (AVX-512): half the bytes to store, count and gather.
     let use8 = is_short && V::U8_BUF && maxd <= U8_MAX_DISTANCE;
-    let buf_len = rows * p.next_multiple_of(64);
+    let buf_len = rows * pre.next_multiple_of(64);
     let mut buf16 = Pooled::<u16>::take(if use8 { 0 } else { buf_len });
     let mut buf8 = Pooled::<u8>::take(if use8 { buf_len } else { 0 });
     let path = match (is_short, use8) {
         (false, _) => Path::Stream {
-            prefix: p,
+            prefix: pre,
             buf: &mut buf16,
         },
         (true, false) => Path::TwoPass16(&mut buf16),
@@ -248,7 +250,7 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
         let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
         let path = match (two_pass, use8) {
             (false, _) => Path::Stream {
-                prefix: p,
+                prefix: stream_prefix(len, k),
                 buf: &mut buf16,
             },
             (true, false) => Path::TwoPass16(&mut buf16),
@@ -263,7 +265,7 @@ unsafe fn topk_batch_w<V: Vector, const W: usize>(
             top[0].reset();
         }
         // SAFETY: BatchScan's invariants: rows of history `b` readable at `0..lens[b]`; the
-        // buffers hold one row of `longest.min(PREFIX_ITEMS) >= p`.
+        // buffers hold one row of `longest.min(PREFIX_ITEMS) >= p >= stream_prefix(len, k)`.
         hint = unsafe { scan.run::<V, 1, W>(q, top, 0..len, hint, idx, dist) };
         if !two_pass {
             top[0].finish(idx, dist);

@@ -6,7 +6,7 @@ use core::ops::Range;
 
 use super::rows::HistRows;
 use super::state::Topk;
-use super::stream::{prefix_bound, stream_items};
+use super::stream::{offer_prefix, prefix_bound, stream_items};
 use super::two_pass::{fill_rows, prefetch, select_block};
 use super::vector::Vector;
 use crate::layout::Lane;
@@ -16,10 +16,11 @@ use crate::layout::Lane;
 /// block and history).
 pub(crate) enum Path<'b> {
     /// Long histories: the prefix pre-pass over the first `prefix` items (when they hold at
-    /// least `K`: [`prefix_bound`], into `buf`), then the streaming scan ([`stream_items`]);
-    /// the states collect the items for [`Topk::finish`].
+    /// least `K`: [`prefix_bound`], into `buf`, whose survivors [`offer_prefix`] takes), then
+    /// the streaming scan of the items after them ([`stream_items`]); the states collect the
+    /// items for [`Topk::finish`].
     Stream {
-        /// `len.min(PREFIX_ITEMS)`: the pre-pass prefix.
+        /// [`stream_prefix`](super::stream::stream_prefix): the pre-pass prefix.
         prefix: usize,
         /// The pre-pass's rows (empty when `prefix < K`).
         buf: &'b mut [u16],
@@ -47,8 +48,10 @@ pub(crate) struct HistoryScan<'b, T> {
 impl<T: Lane> HistoryScan<'_, T> {
     /// Runs the `Q` queries at `q` over `items` of the history. On a two-pass path (the whole
     /// history, one call per query block) their results go to `idx`/`dist` (`Q * k` slots);
-    /// on the streaming path the pre-pass caps the states at `items.start == 0` and the states
-    /// collect the items for [`Topk::finish`]. Returns the next `kth_smallest` hint.
+    /// on the streaming path the pre-pass caps the states and offers them the prefix's items at
+    /// `items.start == 0` (whatever the range: the prefix may span several tiles), every call
+    /// streams the items of `items` past the prefix, and the states collect the items for
+    /// [`Topk::finish`]. Returns the next `kth_smallest` hint.
     ///
     /// # Safety
     /// As [`stream_items`] for `items` (`0..len` on a two-pass path) of `self.rows`; `q` holds
@@ -81,10 +84,17 @@ impl<T: Lane> HistoryScan<'_, T> {
                     select_block::<V::Ops, Q, u8>(tops, buf, rows.len, maxd, hint, idx, dist)
                 }
                 Path::Stream { prefix, buf } => {
-                    if items.start == 0 && *prefix >= tops[0].k() {
-                        hint = prefix_bound::<V, Q, W>(q, rows.prefix(*prefix), tops, buf, hint);
+                    let p = *prefix;
+                    // The pre-pass runs (at the first range) exactly when the prefix holds `K`.
+                    let pre = p >= tops[0].k();
+                    if pre && items.start == 0 {
+                        hint = prefix_bound::<V, Q, W>(q, rows.prefix(p), tops, buf, hint);
+                        offer_prefix::<V::Ops, Q>(tops, buf, p);
                     }
-                    stream_items::<V, Q, W>(q, rows, items.start, items.end, tops);
+                    let from = if pre { items.start.max(p) } else { items.start };
+                    if from < items.end {
+                        stream_items::<V, Q, W>(q, rows, from, items.end, tops);
+                    }
                     hint
                 }
             }

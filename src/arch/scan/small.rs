@@ -1,24 +1,27 @@
-//! The small-m path (`u8` lanes, `m <= 8`: every distance in `0..=8`): the distance histogram
-//! decides the top-K, with no distance buffer, no key and no sort.
+//! The small-m path (one `u8` lane, `m <= 8`; one `u16` lane, `9 <= m <= 16`, where
+//! [`U16_LANES`] enables it): every distance lies in `0..=maxd` (`maxd` the lane's bits, 8 or
+//! 16), so the distance histogram decides the top-K, with no distance buffer, no key and no sort.
 //!
-//! Distances take `maxd + 1` values, so the `K` nearest are every item below the `K`-th
-//! smallest distance `kth`, then the first items at `kth` in index order; and the output order
-//! `(distance, index)` is distance value by distance value, each in index order. One pass per
-//! query block ([`fill_masks`]) keeps, per query, threshold `t` and 64-item block, the mask of
-//! the items with distance `<= t` (one vector compare per threshold); then per query
-//! ([`select_one`]) the counts of those masks give `kth` and how many lie below, and the items
-//! are written straight to their final slots, value by value, by walking the masks
-//! `le(v) & !le(v - 1)`.
+//! The `K` nearest are every item below the `K`-th smallest distance `kth`, then the first
+//! items at `kth` in index order; and the output order `(distance, index)` is distance value
+//! by distance value, each in index order. One pass per query block ([`fill`]) keeps, per
+//! query, threshold `t` and 64-item block, the mask of the items with distance `<= t` (one
+//! vector compare per threshold and vector); then per query ([`select`]) the counts of those
+//! masks give `kth`, and the items are extracted value by value from the masks
+//! `le(v) & !le(v - 1)`: dense levels eight bits at a time without a branch per item, into a
+//! staging row with 64 slots of slack, sparse ones bit by bit.
 //!
-//! Only thresholds `0..=g` are computed, `g` the largest `kth` of the previous query block
-//! (every threshold for the first block): at small `m` the `K`-th distance barely moves
-//! between queries (at `m = 4`, `K = 32`, `L = 1024` it is 0 for nearly every query). A query
-//! whose `kth` exceeds `g` has its masks recomputed alone over every threshold.
+//! Only thresholds `0..=g` are computed, `g` a guess from the `K`-th distances of the queries
+//! already answered in the call ([`Guess`]: the smallest `g` that at most a quarter of them
+//! exceeded; 0 before the first). A query whose `kth` exceeds `g` has only its missing
+//! thresholds computed, alone (`g + 1 ..= 2g + 2`, then the rest): at small `m` the `K`-th
+//! distance barely moves between queries (at `m = 4`, `K = 32`, `L = 1024` it is 0 for nearly
+//! every query), so a miss is rare.
 //!
 //! Exactly the contract's order and fill: `min(K, len)` slots per query, sentinels left to the
 //! caller; a length of 0 writes nothing. Measurements: `docs/design/scan.md`, "Small m".
 
-use super::rows::{distances, HistRows};
+use super::rows::HistRows;
 use super::two_pass::prefetch;
 use super::vector::Vector;
 use super::{BatchScan, SharedScan};
@@ -26,156 +29,329 @@ use crate::arch::scratch::Pooled;
 use crate::layout::{Lane, LaneType};
 
 /// The longest history (items) the small-m path takes; longer ones take the general paths
-/// (its mask buffer grows with the history: `QB * 9` masks per 64 items).
+/// (its mask buffer grows with the history: `QB * (maxd + 1)` masks per 64 items).
 // Public only for the tests, through the hidden `eta_hamming::kernel_boundaries`.
 pub const SMALL_M_MAX_ITEMS: usize = 32768;
+
+/// Whether `u16` lanes (`9 <= m <= 16`) take the small-m path too. Off: measured 1.3-1.5x
+/// slower than the general two-pass path at `m = 16`, `L = 1024`, `B = 256` on AVX2 (the
+/// `K`-th distance is 4-5 there: 5-6 thresholds of two compares per 64 items; see
+/// `docs/design/scan.md`, "Small m"). The code is generic over the lane type, but with this
+/// off its `u16` instantiation is not exercised by the tests (run `tests/small_m.rs` with it
+/// on before enabling it).
+const U16_LANES: bool = false;
 
 /// Whether the small-m path answers a history of `len` items with lanes of type `T`.
 #[inline(always)]
 pub(crate) fn applies<T: Lane>(len: usize) -> bool {
-    T::TYPE == LaneType::U8 && len <= SMALL_M_MAX_ITEMS
+    let lanes = T::TYPE == LaneType::U8 || (U16_LANES && T::TYPE == LaneType::U16);
+    lanes && len <= SMALL_M_MAX_ITEMS
 }
 
-/// The largest distance of the small-m path (`u8` lanes, one lane: 8 bits).
-const MAXD: usize = 8;
+/// The most thresholds of any lane type the path takes (`u16`: `0..=16`).
+const MAX_T: usize = 17;
 
-/// Thresholds per query in the mask buffer: `0..=MAXD`.
-const THRESHOLDS: usize = MAXD + 1;
+/// The largest distance of one lane of type `T`: all its bits.
+#[inline(always)]
+fn maxd<T: Lane>() -> usize {
+    8 * core::mem::size_of::<T>()
+}
 
-/// The masks of one pass: `QB` queries, `THRESHOLDS` thresholds of `nblk` blocks each; bit `i`
-/// of `masks[(j * THRESHOLDS + t) * nblk + b]` set when item `64 b + i` is valid and its
-/// distance to query `j` is `<= t`.
-///
-/// Thresholds `0..=g` of every query are written; `g <= MAXD`.
+/// Items the dense extraction writes per step without a branch (the staging row's slack
+/// covers the slots past a block's last item).
+const CHUNK: usize = 8;
+
+/// Slack of the staging row: one whole block's items past `min(K, len)`.
+const SLACK: usize = 64;
+
+/// Masks of thresholds `lo..=hi` for `QB` queries (`qv`, broadcast) over `rows`: bit `i` of
+/// `masks[j * per_query + t * nblk + b]` set when item `64 b + i` is valid and its distance to
+/// query `j` is `<= t` (`nblk = rows.len.div_ceil(64)`). `T > 0`: exactly the thresholds
+/// `0..T` (`lo = 0`, `hi = T - 1`), kept in registers; `T = 0`: any range.
 ///
 /// # Safety
-/// `q` holds `QB * rows.lanes` lanes; every row of `rows` readable at `0..rows.len`; `masks`
-/// holds `QB * THRESHOLDS * nblk` masks, `nblk = rows.len.div_ceil(64)`; the instruction set
-/// of `V` is available.
+/// Every row of `rows` readable at `0..rows.len`, which is `>= 1`; `masks` writable at every
+/// such index for `j < QB`, `lo <= t <= hi <= maxd`; the instruction set of `V` is available.
 #[inline(always)]
-unsafe fn fill_masks<V: Vector, const QB: usize, const W: usize>(
-    q: *const V::Lane,
+unsafe fn fill<V: Vector, const QB: usize, const T: usize>(
+    qv: &[V; QB],
     rows: HistRows<V::Lane>,
-    g: usize,
-    masks: &mut [u64],
+    lo: usize,
+    hi: usize,
+    masks: *mut u64,
+    per_query: usize,
 ) {
+    let count = if T > 0 { T } else { hi + 1 - lo };
+    debug_assert!(T == 0 || (lo == 0 && hi + 1 == T));
+    debug_assert!(hi <= maxd::<V::Lane>() && hi < MAX_T && 64 % V::N == 0);
     let len = rows.len;
     let nblk = len.div_ceil(64);
-    let masks = &mut masks[..QB * THRESHOLDS * nblk];
-    let out = masks.as_mut_ptr();
-    debug_assert!(g <= MAXD && V::N == 64);
-    // SAFETY: for the whole body, the caller guarantees the rows and queries; every write is
-    // at `(j * THRESHOLDS + t) * nblk + b` with `j < QB`, `t <= g <= MAXD`, `b < nblk`.
+    let full = len / 64;
+    let steps = 64 / V::N;
+    let all = u64::MAX >> (64 - V::N);
+    // SAFETY: for the whole body, the caller guarantees the rows, the instruction set and
+    // every mask written: `j < QB`, `lo <= lo + t <= hi`, `b < nblk`.
     unsafe {
-        let mut tv = [V::splat_dist(1); THRESHOLDS];
-        for (t, v) in tv.iter_mut().enumerate() {
-            *v = V::splat_dist(t as u32 + 1);
+        let mut tv = [V::splat_dist(0); MAX_T];
+        for (t, v) in tv[..count].iter_mut().enumerate() {
+            *v = V::splat_dist((lo + t + 1) as u32);
         }
-        for b in 0..nblk {
-            let i = b * 64;
-            let n = (len - i).min(64);
-            let partial = if n == 64 { None } else { Some(n) };
-            let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-            let d = distances::<V, QB, W>(q, rows, i, partial);
-            for (j, dj) in d.into_iter().enumerate() {
-                let o = out.add(j * THRESHOLDS * nblk + b);
-                for (t, &tt) in tv[..=g].iter().enumerate() {
-                    o.add(t * nblk).write(V::lt_mask(dj, tt) & valid);
+        let out = masks.add(lo * nblk);
+        let tv = &tv[..count];
+        for b in 0..full {
+            for s in 0..steps {
+                let h = V::load(rows.hist.add(b * 64 + s * V::N));
+                step(qv, h, all, s, tv, out.add(b), per_query, nblk);
+            }
+        }
+        if full < nblk {
+            for s in 0..steps {
+                let start = full * 64 + s * V::N;
+                if start >= len {
+                    // Nothing of this step exists: its bits stay clear (step 0 always has
+                    // items, so every mask was written).
+                    break;
+                }
+                let n = (len - start).min(V::N);
+                let p = rows.hist.add(start);
+                let o = out.add(full);
+                if n == V::N {
+                    step(qv, V::load(p), all, s, tv, o, per_query, nblk);
+                } else {
+                    let h = V::load_partial(p, n);
+                    step(qv, h, (1u64 << n) - 1, s, tv, o, per_query, nblk);
                 }
             }
         }
     }
 }
 
-/// Writes query `j`'s `kept = min(K, len)` nearest to `idx`/`dist` from its masks (thresholds
-/// `0..=g` of `nblk` blocks); returns its `K`-th distance, or `None`, writing nothing, when
-/// that lies above `g` (the masks must then be recomputed up to `MAXD`).
+/// One vector `h` of items (step `s` of a 64-item block, `valid` its items) against the `QB`
+/// queries and the thresholds `tv`: the masks at `out + j * per_query + t * nblk`. (A plain
+/// function, not a closure: closures are not inlined into the `#[target_feature]` context.)
+///
+/// # Safety
+/// As [`fill`], `out` the block's first mask.
 #[inline(always)]
-fn select_one(
-    masks: &[u64],
+#[allow(clippy::too_many_arguments)]
+unsafe fn step<V: Vector, const QB: usize>(
+    qv: &[V; QB],
+    h: V,
+    valid: u64,
+    s: usize,
+    tv: &[V],
+    out: *mut u64,
+    per_query: usize,
     nblk: usize,
+) {
+    let shift = s * V::N;
+    // SAFETY: the caller guarantees the masks and the instruction set.
+    unsafe {
+        for (j, &qj) in qv.iter().enumerate() {
+            let d = V::xor_popcnt(h, qj);
+            let o = out.add(j * per_query);
+            for (t, &tt) in tv.iter().enumerate() {
+                let m = (V::lt_mask(d, tt) & valid) << shift;
+                let p = o.add(t * nblk);
+                p.write(if s == 0 { m } else { p.read() | m });
+            }
+        }
+    }
+}
+
+/// [`fill`] of thresholds `0..=g`, with the common small `g` kept in registers.
+///
+/// # Safety
+/// As [`fill`] with `lo = 0`, `hi = g`.
+#[inline(always)]
+unsafe fn fill_to<V: Vector, const QB: usize>(
+    qv: &[V; QB],
+    rows: HistRows<V::Lane>,
     g: usize,
+    masks: *mut u64,
+    per_query: usize,
+) {
+    // SAFETY: forwarded.
+    unsafe {
+        match g {
+            0 => fill::<V, QB, 1>(qv, rows, 0, 0, masks, per_query),
+            1 => fill::<V, QB, 2>(qv, rows, 0, 1, masks, per_query),
+            2 => fill::<V, QB, 3>(qv, rows, 0, 2, masks, per_query),
+            _ => fill::<V, QB, 0>(qv, rows, 0, g, masks, per_query),
+        }
+    }
+}
+
+/// The threshold guess: the `K`-th distances of the queries answered so far in the call.
+struct Guess {
+    seen: [u32; MAX_T],
+    total: u32,
+}
+
+impl Guess {
+    fn new() -> Guess {
+        Guess {
+            seen: [0; MAX_T],
+            total: 0,
+        }
+    }
+
+    /// The smallest `g` that at most a quarter of the answered queries' `kth` exceeded (0
+    /// before the first): a threshold more for every query costs about a third of what a
+    /// miss costs its query (the distances again, and two thresholds).
+    #[inline(always)]
+    fn get(&self) -> usize {
+        let mut above = self.total;
+        for (t, &s) in self.seen.iter().enumerate() {
+            above -= s;
+            if above * 4 <= self.total {
+                return t;
+            }
+        }
+        MAX_T - 1
+    }
+
+    #[inline(always)]
+    fn record(&mut self, kth: usize) {
+        self.seen[kth] += 1;
+        self.total += 1;
+    }
+}
+
+/// Writes one query's `kept = min(K, len)` nearest to `idx`/`dist` (through `stage`, at least
+/// `kept + SLACK` slots) from its masks (thresholds `0..=hi` of `nblk` blocks at `masks`);
+/// returns its `K`-th distance, or `None`, writing nothing, when that lies above `hi`.
+///
+/// # Safety
+/// `masks..masks + (hi + 1) * nblk` readable, as [`fill`] wrote them for `1 <= kept <= len`
+/// items (so the count of threshold `maxd` is `len`); `hi < MAX_T`.
+#[inline(always)]
+unsafe fn select(
+    masks: *const u64,
+    nblk: usize,
+    hi: usize,
     kept: usize,
+    stage: &mut [u32],
     idx: &mut [u32],
     dist: &mut [u16],
 ) -> Option<usize> {
-    let le = |t: usize| &masks[t * nblk..][..nblk];
+    // SAFETY: the caller guarantees `(hi + 1) * nblk` readable masks; `t <= hi` below.
+    let le = |t: usize| unsafe { core::slice::from_raw_parts(masks.add(t * nblk), nblk) };
+    // `at_most[t]`: items at distance `<= t`.
+    let mut at_most = [0usize; MAX_T];
     let mut kth = None;
-    for t in 0..=g {
-        let c: u32 = le(t).iter().map(|m| m.count_ones()).sum();
-        if c as usize >= kept {
+    for (t, c) in at_most[..=hi].iter_mut().enumerate() {
+        *c = le(t).iter().map(|m| m.count_ones() as usize).sum();
+        if *c >= kept {
             kth = Some(t);
             break;
         }
     }
     let kth = kth?;
-    let (idx, dist) = (&mut idx[..kept], &mut dist[..kept]);
+    assert!(stage.len() >= kept + SLACK && idx.len() >= kept && dist.len() >= kept);
+    let sp = stage.as_mut_ptr();
     let mut o = 0;
     // Value by value (the output's order), each in index order: every item below `kth`, then
     // the first at `kth` until `kept` are written.
-    'values: for v in 0..=kth {
-        let at = le(v);
-        for (b, &m) in at.iter().enumerate() {
-            let mut m = if v == 0 { m } else { m & !le(v - 1)[b] };
-            while m != 0 {
-                if o == kept {
-                    break 'values;
+    for v in 0..=kth {
+        let below = if v == 0 { 0 } else { at_most[v - 1] };
+        let end = at_most[v].min(kept);
+        if end == below {
+            continue;
+        }
+        let (cur, prev) = (le(v), le(v.saturating_sub(1)));
+        let level = |b: usize| if v == 0 { cur[b] } else { cur[b] & !prev[b] };
+        // Invariant: before a block, `o < end`, so its writes, at most `max(CHUNK, 64)` from
+        // `o`, stay below `kept + SLACK <= stage.len()`; a level stops once `o >= end`, the
+        // block that crosses `end` (only at `kth`) leaving spare items in the slack.
+        if 2 * (end - below) < nblk {
+            // Sparse: bit by bit, skipping empty blocks.
+            for b in 0..nblk {
+                let mut m = level(b);
+                while m != 0 {
+                    // SAFETY: the invariant above.
+                    unsafe { sp.add(o).write((b * 64) as u32 + m.trailing_zeros()) };
+                    o += 1;
+                    m &= m - 1;
                 }
-                idx[o] = (b * 64) as u32 + m.trailing_zeros();
-                dist[o] = v as u16;
-                o += 1;
-                m &= m - 1;
+                if o >= end {
+                    break;
+                }
+            }
+        } else {
+            // Dense: `CHUNK` slots per step whatever the block holds (a spent mask writes
+            // `b * 64 + 64`, overwritten or past `kept`).
+            for b in 0..nblk {
+                let mut m = level(b);
+                let n = m.count_ones() as usize;
+                let base = (b * 64) as u32;
+                let mut s = 0;
+                loop {
+                    for c in 0..CHUNK {
+                        // SAFETY: the invariant above (`s + c < max(CHUNK, n) <= 64`).
+                        unsafe { sp.add(o + s + c).write(base + m.trailing_zeros()) };
+                        m &= m.wrapping_sub(1);
+                    }
+                    s += CHUNK;
+                    if s >= n {
+                        break;
+                    }
+                }
+                o += n;
+                if o >= end {
+                    break;
+                }
             }
         }
+        debug_assert!(
+            o >= end,
+            "small-m selection: the counts and the masks disagree"
+        );
+        o = end;
+        dist[below..end].fill(v as u16);
     }
-    debug_assert_eq!(
-        o, kept,
-        "small-m selection: the counts and the masks disagree"
-    );
+    idx[..kept].copy_from_slice(&stage[..kept]);
     Some(kth)
 }
 
-/// Answers `QB` queries at `q` (results at `idx/dist[j * k..]`) over `rows`, computing
-/// thresholds `0..=g` first; returns the largest `K`-th distance of the block.
+/// Answers one query whose masks (thresholds `0..=g` at `masks`) are filled: selects, and on
+/// a miss fills the missing thresholds of this query alone and selects again. Returns `kth`.
 ///
 /// # Safety
-/// As [`fill_masks`]; `1 <= rows.len`; `idx`/`dist` hold `QB * k` slots.
+/// As [`fill`] for one query (`qv`) with `masks` its `(maxd + 1) * nblk` masks; `kept >= 1`.
 #[inline(always)]
-unsafe fn run_block<V: Vector, const QB: usize, const W: usize>(
-    q: *const V::Lane,
+#[allow(clippy::too_many_arguments)]
+unsafe fn answer<V: Vector>(
+    qv: V,
     rows: HistRows<V::Lane>,
     g: usize,
-    k: usize,
-    masks: &mut [u64],
+    kept: usize,
+    masks: *mut u64,
+    stage: &mut [u32],
     idx: &mut [u32],
     dist: &mut [u16],
 ) -> usize {
+    let maxd = maxd::<V::Lane>();
     let nblk = rows.len.div_ceil(64);
-    let kept = k.min(rows.len);
-    let per_query = THRESHOLDS * nblk;
-    // SAFETY: forwarded.
-    unsafe { fill_masks::<V, QB, W>(q, rows, g, masks) };
-    let mut top = 0;
-    for j in 0..QB {
-        let (idx, dist) = (&mut idx[j * k..], &mut dist[j * k..]);
-        let mine = &mut masks[j * per_query..][..per_query];
-        let kth = match select_one(mine, nblk, g, kept, idx, dist) {
-            Some(kth) => kth,
-            None => {
-                // SAFETY: query `j` of the block, its own `THRESHOLDS * nblk` masks.
-                unsafe { fill_masks::<V, 1, W>(q.add(j * rows.lanes), rows, MAXD, mine) };
-                select_one(mine, nblk, MAXD, kept, idx, dist).unwrap_or(MAXD)
-            }
-        };
-        top = top.max(kth);
+    let mut hi = g;
+    loop {
+        // SAFETY: thresholds `0..=hi` filled; the count of `maxd` is `len >= kept`, so the
+        // loop ends by `hi = maxd` at the latest.
+        if let Some(kth) = unsafe { select(masks, nblk, hi, kept, stage, idx, dist) } {
+            return kth;
+        }
+        debug_assert!(hi < maxd, "small-m: no K-th distance up to maxd");
+        let next = (2 * hi + 2).min(maxd);
+        // SAFETY: forwarded; thresholds `hi + 1..=next <= maxd` of this query's masks.
+        unsafe { fill::<V, 1, 0>(&[qv], rows, hi + 1, next, masks, 0) };
+        hi = next;
     }
-    top
 }
 
-/// Top-K over a shared history of `u8` lanes by histogram, `QB` queries per pass.
+/// Top-K over a shared history of one `u8` or `u16` lane by histogram, `QB` queries per pass.
 ///
 /// # Safety
-/// As [`super::topk_shared`], with [`applies`] true and `W` the lane count or 0.
+/// As [`super::topk_shared`], with [`applies`] true and one lane (`W` is 1 or 0).
 #[inline(always)]
 pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize, const W: usize>(
     a: &SharedScan<'_, V::Lane>,
@@ -187,36 +363,63 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize, const W: usize>(
     if len == 0 || a.nq == 0 {
         return;
     }
+    debug_assert!(a.lanes == 1 && W <= 1);
     let rows = HistRows {
         hist: a.hist.as_ptr(),
-        lanes: a.lanes,
+        lanes: 1,
         stride: a.stride,
         len,
     };
-    let per_query = THRESHOLDS * len.div_ceil(64);
+    let kept = k.min(len);
+    let per_query = (maxd::<V::Lane>() + 1) * len.div_ceil(64);
     let mut masks = Pooled::<u64>::take(QB.min(a.nq) * per_query);
-    let mut g = MAXD;
-    let full = a.nq / QB * QB;
-    for b0 in (0..full).step_by(QB) {
-        let q = a.q[b0 * a.lanes..].as_ptr();
-        let (idx, dist) = (&mut idx[b0 * k..][..QB * k], &mut dist[b0 * k..][..QB * k]);
-        // SAFETY: SharedScan's invariants: the rows readable at `0..len`, `QB` queries at `q`;
-        // `masks` holds `QB` queries' masks.
-        g = unsafe { run_block::<V, QB, W>(q, rows, g, k, &mut masks, idx, dist) };
-    }
-    for b in full..a.nq {
-        let q = a.q[b * a.lanes..].as_ptr();
-        let (idx, dist) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
-        // SAFETY: as above, one query.
-        g = unsafe { run_block::<V, 1, W>(q, rows, g, k, &mut masks, idx, dist) };
+    let mut stage = Pooled::<u32>::take(kept + SLACK);
+    let mp = masks.as_mut_ptr();
+    let mut guess = Guess::new();
+    let mut b0 = 0;
+    while b0 < a.nq {
+        let g = guess.get();
+        if b0 + QB <= a.nq {
+            // SAFETY: SharedScan's invariants: `QB` queries of one lane at `b0`. (A loop,
+            // not `array::from_fn`: its closure would not inline into the instruction set.)
+            let mut qv = [unsafe { V::splat(a.q[b0]) }; QB];
+            for (j, v) in qv.iter_mut().enumerate().skip(1) {
+                // SAFETY: as above.
+                *v = unsafe { V::splat(a.q[b0 + j]) };
+            }
+            // SAFETY: the rows readable at `0..len`; `masks` holds `QB` queries' masks.
+            unsafe { fill_to::<V, QB>(&qv, rows, g, mp, per_query) };
+            for (j, &qj) in qv.iter().enumerate() {
+                let b = b0 + j;
+                let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
+                // SAFETY: query `j`'s own masks, thresholds `0..=g` filled.
+                let kth = unsafe {
+                    let m = mp.add(j * per_query);
+                    answer::<V>(qj, rows, g, kept, m, &mut stage, idx, dist)
+                };
+                guess.record(kth);
+            }
+            b0 += QB;
+        } else {
+            // SAFETY: as above, one query.
+            let qv = [unsafe { V::splat(a.q[b0]) }];
+            let (idx, dist) = (&mut idx[b0 * k..][..kept], &mut dist[b0 * k..][..kept]);
+            // SAFETY: as above.
+            let kth = unsafe {
+                fill_to::<V, 1>(&qv, rows, g, mp, per_query);
+                answer::<V>(qv[0], rows, g, kept, mp, &mut stage, idx, dist)
+            };
+            guess.record(kth);
+            b0 += 1;
+        }
     }
 }
 
-/// Top-K over per-query histories of `u8` lanes by histogram, one query at a time.
+/// Top-K over per-query histories of one `u8` or `u16` lane by histogram, one query at a time.
 ///
 /// # Safety
-/// As [`super::topk_batch`], with [`applies`] true for the longest history and `W` the lane
-/// count or 0.
+/// As [`super::topk_batch`], with [`applies`] true for the longest history and one lane (`W`
+/// is 1 or 0).
 #[inline(always)]
 pub(crate) unsafe fn topk_batch<V: Vector, const W: usize>(
     a: &BatchScan<'_, V::Lane>,
@@ -228,35 +431,35 @@ pub(crate) unsafe fn topk_batch<V: Vector, const W: usize>(
     if longest == 0 {
         return;
     }
-    let lanes = a.lanes;
-    let mut masks = Pooled::<u64>::take(THRESHOLDS * longest.div_ceil(64));
+    debug_assert!(a.lanes == 1 && W <= 1);
+    let per_query = (maxd::<V::Lane>() + 1) * longest.div_ceil(64);
+    let mut masks = Pooled::<u64>::take(per_query);
+    let mut stage = Pooled::<u32>::take(k.min(longest) + SLACK);
+    let mp = masks.as_mut_ptr();
     let history = |b: usize| HistRows {
-        hist: a.hists[b * lanes * a.stride..].as_ptr(),
-        lanes,
+        hist: a.hists[b * a.stride..].as_ptr(),
+        lanes: 1,
         stride: a.stride,
         len: a.lens[b] as usize,
     };
-    let mut g = MAXD;
+    let mut guess = Guess::new();
     for b in 0..a.nq {
-        if a.lens[b] == 0 {
+        let len = a.lens[b] as usize;
+        if len == 0 {
             continue; // its history may lie beyond the end of `hists`
         }
-        let q = a.q[b * lanes..].as_ptr();
-        let (idx, dist) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
+        let kept = k.min(len);
+        let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
         let rows = history(b);
-        // SAFETY: BatchScan's invariants: history `b` readable at `0..lens[b]`; `masks` holds
-        // one query's masks of the longest history.
-        unsafe { fill_masks::<V, 1, W>(q, rows, g, &mut masks) };
-        prefetch((b + 1 < a.nq && a.lens[b + 1] > 0).then(|| history(b + 1)));
-        let nblk = rows.len.div_ceil(64);
-        let kept = k.min(rows.len);
-        g = match select_one(&masks, nblk, g, kept, idx, dist) {
-            Some(kth) => kth,
-            None => {
-                // SAFETY: as above.
-                unsafe { fill_masks::<V, 1, W>(q, rows, MAXD, &mut masks) };
-                select_one(&masks, nblk, MAXD, kept, idx, dist).unwrap_or(MAXD)
-            }
+        let g = guess.get();
+        // SAFETY: BatchScan's invariants: query `b` of one lane, history `b` readable at
+        // `0..lens[b]`; `masks` holds one query's masks of the longest history.
+        let kth = unsafe {
+            let qv = [V::splat(a.q[b])];
+            fill_to::<V, 1>(&qv, rows, g, mp, per_query);
+            prefetch((b + 1 < a.nq && a.lens[b + 1] > 0).then(|| history(b + 1)));
+            answer::<V>(qv[0], rows, g, kept, mp, &mut stage, idx, dist)
         };
+        guess.record(kth);
     }
 }
