@@ -47,18 +47,41 @@ pool_item!(f32, POOL_F32);
 
 impl<T: PoolItem> Pooled<T> {
     /// A vector of `n` elements, stale contents (from the pool when it has one).
+    ///
+    /// The pooled vector taken is the smallest whose capacity holds `n` elements, else the
+    /// largest (grown). A grown vector gets at least [`POOL_MIN_BYTES`] and is rounded up to a
+    /// power of two (while that stays within [`POOL_KEEP_BYTES`]), so a thread that meets a
+    /// slightly larger shape, or a pool worker that runs some kind of part for the first time
+    /// late, rarely allocates again. `take(0)` leaves the pool alone.
     pub(crate) fn take(n: usize) -> Pooled<T> {
+        if n == 0 {
+            return Pooled { v: Vec::new(), n };
+        }
         // The list is taken out of its cell while it changes (nothing in between can reach it).
         let mut v = T::pool()
             .try_with(|p| {
                 let mut list = p.take();
-                let v = list.pop();
+                let fits = (0..list.len())
+                    .filter(|&i| list[i].capacity() >= n)
+                    .min_by_key(|&i| list[i].capacity());
+                let pick = fits.or_else(|| (0..list.len()).max_by_key(|&i| list[i].capacity()));
+                let v = pick.map(|i| list.swap_remove(i));
                 p.set(list);
                 v
             })
             .ok()
             .flatten()
             .unwrap_or_default();
+        if v.capacity() < n {
+            let size = core::mem::size_of::<T>().max(1);
+            let rounded = n.max(POOL_MIN_BYTES / size).next_power_of_two();
+            let cap = if rounded * size <= POOL_KEEP_BYTES {
+                rounded
+            } else {
+                n
+            };
+            v.reserve_exact(cap - v.len());
+        }
         if v.len() < n {
             v.resize(n, T::default());
         }
@@ -66,9 +89,40 @@ impl<T: PoolItem> Pooled<T> {
     }
 }
 
+/// The least capacity, in bytes, of a pooled vector that had to grow.
+pub(crate) const POOL_MIN_BYTES: usize = 16 << 10;
+
+/// Vectors of [`POOL_MIN_BYTES`] each pool of a thread gets from [`prewarm`].
+const PREWARM_SLOTS: usize = 2;
+
+/// Fills this thread's pools (their lists at full length, [`PREWARM_SLOTS`] vectors of
+/// [`POOL_MIN_BYTES`] for every element type, 160 KiB in all), so that a thread that meets some
+/// kind of small call for the first time late does not allocate then. The pool workers call it
+/// when they start: which worker runs which part of a split call is up to the scheduler.
+pub(crate) fn prewarm() {
+    fn one<T: PoolItem>() {
+        let _ = T::pool().try_with(|p| {
+            let mut list = p.take();
+            list.reserve(POOL_SLOTS.saturating_sub(list.len()));
+            while list.len() < PREWARM_SLOTS {
+                list.push(Vec::with_capacity(
+                    POOL_MIN_BYTES / core::mem::size_of::<T>(),
+                ));
+            }
+            p.set(list);
+        });
+    }
+    one::<u64>();
+    one::<u32>();
+    one::<u16>();
+    one::<u8>();
+    one::<f32>();
+}
+
 impl<T: PoolItem> Drop for Pooled<T> {
     fn drop(&mut self) {
-        if self.v.capacity() * core::mem::size_of::<T>() <= POOL_KEEP_BYTES {
+        let bytes = self.v.capacity() * core::mem::size_of::<T>();
+        if bytes > 0 && bytes <= POOL_KEEP_BYTES {
             let v = core::mem::take(&mut self.v);
             // A thread being torn down has no pool any more: the vector is simply freed.
             let _ = T::pool().try_with(|p| {
@@ -76,6 +130,11 @@ impl<T: PoolItem> Drop for Pooled<T> {
                 if list.len() < POOL_SLOTS {
                     // Allocates only while the list grows to its first `POOL_SLOTS` entries.
                     list.push(v);
+                } else if let Some(i) = (0..list.len()).min_by_key(|&i| list[i].capacity()) {
+                    // A full list keeps the larger vectors.
+                    if list[i].capacity() < v.capacity() {
+                        list[i] = v;
+                    }
                 }
                 p.set(list);
             });

@@ -326,6 +326,11 @@ pub(crate) fn workers() -> usize {
                             .is_ok()
                     })
                     .count();
+            // Started threads run soon; a thread the system has not scheduled yet is waited
+            // for here, once, rather than doing its start-up in the middle of a later call.
+            while READY.load(Ordering::Acquire) < n {
+                thread::sleep(Duration::from_micros(50));
+            }
             WORKERS.store(n, Ordering::Release);
             ASKED.store(want, Ordering::Release);
         }
@@ -344,8 +349,15 @@ pub(crate) fn awake() -> bool {
     n != NOT_STARTED && n > POOL.asleep.load(Ordering::Relaxed)
 }
 
+/// Pool workers that have started running (their scratch pools filled); [`workers`] waits for
+/// the ones it spawned, so that no thread's start-up work (std's own allocations for the thread,
+/// the scratch pools) lands in a later call.
+static READY: AtomicUsize = AtomicUsize::new(0);
+
 /// A worker: takes jobs from the queue and runs their parts, forever.
 fn worker() {
+    crate::arch::scratch::prewarm();
+    READY.fetch_add(1, Ordering::Release);
     loop {
         let held = next_job();
         work(held.job(), false);
