@@ -38,6 +38,7 @@ pub(crate) use vector::Vector;
 
 use path::{HistoryScan, Path};
 use rows::{dist_rows, max_distance, HistRows, U8_MAX_DISTANCE};
+pub(crate) use state::prewarm_states;
 use state::{Scratch, Topk};
 use stream::{stream_prefix, tile_items, GROUP, PREFIX_ITEMS, TILE_BYTES};
 

@@ -96,6 +96,17 @@ thread_local! {
 /// the thread when dropped.
 pub(crate) struct States<'a>(Vec<Topk<'a>>);
 
+/// Gives this thread's spare states vector room for `GROUP` queries (the most one call's
+/// [`Scratch`] holds), so that a pool worker that meets a larger query block for the first time
+/// late does not allocate then ([`crate::arch::scratch::prewarm`] calls it).
+pub(crate) fn prewarm_states() {
+    let _ = SPARE_STATES.try_with(|c| {
+        let mut v = c.take();
+        v.reserve(super::stream::GROUP);
+        c.set(v);
+    });
+}
+
 impl<'a> States<'a> {
     /// The thread's spare vector (empty), or a new one (the first call, or a nested one).
     fn spare() -> Vec<Topk<'a>> {
