@@ -8,6 +8,11 @@
 //!   `u16`s, which is cheaper than down-converting each). No top-K, no tails, no bounds: what a
 //!   scan could reach if selection were free. Measured at m = 64 (`u64` lanes); a report scales
 //!   it by `64 / m` for other widths (the same bits per second), which it says.
+//!   A scan that keeps a top-K need not write its distances: the streaming path compares each
+//!   vector of distances against the running threshold and keeps a mask. So the ceiling is the
+//!   faster of two loops, each measured: the **distance** loop above, and the **filter** loop
+//!   (the same XOR + popcount, each distance compared against a threshold, one mask bit per item
+//!   written: `CEIL_QUERIES * CEIL_ITEMS / 8` bytes). [`popcount_ceilings`] gives both.
 //! - the **FMA peak**: independent `f32` FMA chains in the widest registers of the instruction
 //!   set (12 x 256-bit on AVX2, 16 x 512-bit on AVX-512), in `f32` FMAs per second: the
 //!   encoder's yardstick (`benches/encode.rs`'s `peak/*` measures the same loops).
@@ -29,27 +34,47 @@ pub const CEIL_QUERIES: usize = 8;
 /// History items (64-bit fingerprints) per call of the ceiling loop.
 pub const CEIL_ITEMS: usize = 1024;
 
+/// Calls `f` until `elapsed()` reaches `min`, reading the clock only after batches of calls
+/// that double in size (from 1, at most 64 calls): the thread CPU clock is a system call of about a microsecond,
+/// as long as one call of a ceiling loop, so reading it after every call would halve the rate
+/// measured. Returns the number of calls (at least 1).
+pub fn repeat_for(min: Duration, elapsed: impl Fn() -> Duration, mut f: impl FnMut()) -> u64 {
+    let (mut calls, mut batch) = (0u64, 1u64);
+    loop {
+        for _ in 0..batch {
+            f();
+        }
+        calls += batch;
+        if elapsed() >= min {
+            return calls;
+        }
+        batch = (batch * 2).min(64);
+    }
+}
+
 /// Median over `reps` runs of `work / seconds`, each run repeating `f` for at least `min`.
 fn rate(reps: usize, min: Duration, work: f64, mut f: impl FnMut()) -> f64 {
     f();
     let mut r: Vec<f64> = (0..reps.max(1))
         .map(|_| {
             let t = Clock::start();
-            let mut calls = 0u32;
-            while calls == 0 || t.elapsed() < min {
-                f();
-                calls += 1;
-            }
-            work * f64::from(calls) / t.elapsed().as_secs_f64()
+            let calls = repeat_for(min, || t.elapsed(), &mut f);
+            work * calls as f64 / t.elapsed().as_secs_f64()
         })
         .collect();
     r.sort_by(f64::total_cmp);
     r[r.len() / 2]
 }
 
-/// Fingerprints compared per second by the ceiling loop of `isa` at m = 64 (`None` where this
-/// file has no loop for it, or the CPU lacks it).
+/// Fingerprints compared per second at m = 64 by the faster of the two ceiling loops of `isa`
+/// (`None` where this file has no loop for it, or the CPU lacks it).
 pub fn popcount_ceiling(isa: Isa, reps: usize, min: Duration) -> Option<f64> {
+    popcount_ceilings(isa, reps, min).map(|(d, f)| d.max(f))
+}
+
+/// Fingerprints compared per second at m = 64 by the distance loop and by the filter loop of
+/// `isa`, measured one after the other (`None` as [`popcount_ceiling`]).
+pub fn popcount_ceilings(isa: Isa, reps: usize, min: Duration) -> Option<(f64, f64)> {
     if !isa.is_available() {
         return None;
     }
@@ -63,23 +88,36 @@ pub fn popcount_ceiling(isa: Isa, reps: usize, min: Duration) -> Option<f64> {
     let q: Vec<u64> = (0..CEIL_QUERIES).map(|_| next()).collect();
     let h: Vec<u64> = (0..CEIL_ITEMS).map(|_| next()).collect();
     let mut out = vec![0u16; CEIL_QUERIES * CEIL_ITEMS];
+    let mut bits = vec![0u8; CEIL_QUERIES * CEIL_ITEMS / 8];
     let work = (CEIL_QUERIES * CEIL_ITEMS) as f64;
-    let mut go = |f: fn(&[u64], &[u64], &mut [u16])| {
-        Some(rate(reps, min, work, || {
-            f(std::hint::black_box(&q), std::hint::black_box(&h), &mut out);
-            std::hint::black_box(&mut out);
-        }))
+    // The filter loops' threshold: about half of the distances of random words pass it.
+    let thr = std::hint::black_box(32u64);
+    type Dist = fn(&[u64], &[u64], &mut [u16]);
+    type Filter = fn(&[u64], &[u64], u64, &mut [u8]);
+    let (dist, filter): (Dist, Filter) = match isa {
+        Isa::Scalar => (x::scalar, x::scalar_filter),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => (x::avx2, x::avx2_filter),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => (x::avx512, x::avx512_filter),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512Bw => (x::avx512bw, x::avx512bw_filter),
+        _ => return None,
     };
-    match isa {
-        Isa::Scalar => go(x::scalar),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => go(x::avx2),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => go(x::avx512),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512Bw => go(x::avx512bw),
-        _ => None,
-    }
+    let d = rate(reps, min, work, || {
+        dist(std::hint::black_box(&q), std::hint::black_box(&h), &mut out);
+        std::hint::black_box(&mut out);
+    });
+    let f = rate(reps, min, work, || {
+        filter(
+            std::hint::black_box(&q),
+            std::hint::black_box(&h),
+            thr,
+            &mut bits,
+        );
+        std::hint::black_box(&mut bits);
+    });
+    Some((d, f))
 }
 
 /// `f32` FMAs per second at the FMA peak of `isa` (`None` for `scalar`, `neon`, or a CPU
@@ -115,6 +153,21 @@ pub(crate) mod x {
             let o = &mut out[j * H..(j + 1) * H];
             for (d, &x) in o.iter_mut().zip(h) {
                 *d = (qj ^ x).count_ones() as u16;
+            }
+        }
+    }
+
+    /// Portable filter loop: one bit per item, set where the distance is below `thr`.
+    pub fn scalar_filter(q: &[u64], h: &[u64], thr: u64, out: &mut [u8]) {
+        let (q, h) = (&q[..Q], &h[..H]);
+        for (j, &qj) in q.iter().enumerate() {
+            let o = &mut out[j * H / 8..(j + 1) * H / 8];
+            for (b, c) in o.iter_mut().zip(h.chunks_exact(8)) {
+                let mut m = 0u8;
+                for (i, &x) in c.iter().enumerate() {
+                    m |= u8::from(u64::from((qj ^ x).count_ones()) < thr) << i;
+                }
+                *b = m;
             }
         }
     }
@@ -264,6 +317,118 @@ pub(crate) mod x {
                         let b = _mm512_or_si512(d2, _mm512_slli_epi64::<16>(d3));
                         let w = _mm512_or_si512(a, _mm512_slli_epi64::<32>(b));
                         _mm512_storeu_si512(out.add(j * H + i).cast(), w);
+                    }
+                }
+            }
+        }
+
+        /// AVX2 filter loop: nibble lookup + `vpsadbw`, a 64-bit compare against `thr` and
+        /// `vmovmskpd` per 4 items, 16 mask bits per store.
+        pub fn avx2_filter(q: &[u64], h: &[u64], thr: u64, out: &mut [u8]) {
+            assert!(q.len() >= Q && h.len() >= H && out.len() >= Q * H / 8);
+            // SAFETY: as `avx2`; writes `Q * H / 8` bytes, checked above.
+            unsafe { avx2_filter_in(q.as_ptr(), h.as_ptr(), thr, out.as_mut_ptr()) }
+        }
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2_filter_in(q: *const u64, h: *const u64, thr: u64, out: *mut u8) {
+            // SAFETY: reads `Q` queries, `H` items, writes `Q * H / 8` bytes (the caller).
+            unsafe {
+                let z = _mm256_setzero_si256();
+                let t = _mm256_set1_epi64x(thr as i64);
+                let mut qs = [z; Q];
+                for (j, v) in qs.iter_mut().enumerate() {
+                    *v = _mm256_set1_epi64x(*q.add(j) as i64);
+                }
+                for i in (0..H).step_by(16) {
+                    let v = [
+                        _mm256_loadu_si256(h.add(i).cast()),
+                        _mm256_loadu_si256(h.add(i + 4).cast()),
+                        _mm256_loadu_si256(h.add(i + 8).cast()),
+                        _mm256_loadu_si256(h.add(i + 12).cast()),
+                    ];
+                    for (j, &qj) in qs.iter().enumerate() {
+                        let mut m = 0u32;
+                        for (n, &vn) in v.iter().enumerate() {
+                            let d = _mm256_sad_epu8(pop8_256(_mm256_xor_si256(vn, qj)), z);
+                            let lt = _mm256_castsi256_pd(_mm256_cmpgt_epi64(t, d));
+                            m |= (_mm256_movemask_pd(lt) as u32) << (4 * n);
+                        }
+                        out.add((j * H + i) / 8)
+                            .cast::<u16>()
+                            .write_unaligned(m as u16);
+                    }
+                }
+            }
+        }
+
+        /// AVX-512 VPOPCNTDQ filter loop: `vpopcntq`, `vpcmpuq` into a mask register per 8
+        /// items, 32 mask bits per store.
+        pub fn avx512_filter(q: &[u64], h: &[u64], thr: u64, out: &mut [u8]) {
+            assert!(q.len() >= Q && h.len() >= H && out.len() >= Q * H / 8);
+            // SAFETY: as `avx512`; writes `Q * H / 8` bytes, checked above.
+            unsafe { avx512_filter_in(q.as_ptr(), h.as_ptr(), thr, out.as_mut_ptr()) }
+        }
+
+        /// AVX-512 BW filter loop: as [`avx512_filter`] with the nibble-lookup popcount.
+        pub fn avx512bw_filter(q: &[u64], h: &[u64], thr: u64, out: &mut [u8]) {
+            assert!(q.len() >= Q && h.len() >= H && out.len() >= Q * H / 8);
+            // SAFETY: as `avx512bw`; writes `Q * H / 8` bytes, checked above.
+            unsafe { avx512bw_filter_in(q.as_ptr(), h.as_ptr(), thr, out.as_mut_ptr()) }
+        }
+        #[target_feature(enable = "avx512f,avx512vpopcntdq")]
+        unsafe fn avx512_filter_in(q: *const u64, h: *const u64, thr: u64, out: *mut u8) {
+            // SAFETY: as `avx2_filter_in`.
+            unsafe {
+                let t = _mm512_set1_epi64(thr as i64);
+                let mut qs = [_mm512_setzero_si512(); Q];
+                for (j, v) in qs.iter_mut().enumerate() {
+                    *v = _mm512_set1_epi64(*q.add(j) as i64);
+                }
+                for i in (0..H).step_by(32) {
+                    let v = [
+                        _mm512_loadu_si512(h.add(i).cast()),
+                        _mm512_loadu_si512(h.add(i + 8).cast()),
+                        _mm512_loadu_si512(h.add(i + 16).cast()),
+                        _mm512_loadu_si512(h.add(i + 24).cast()),
+                    ];
+                    for (j, &qj) in qs.iter().enumerate() {
+                        let mut m = 0u32;
+                        for (n, &vn) in v.iter().enumerate() {
+                            let d = _mm512_popcnt_epi64(_mm512_xor_si512(vn, qj));
+                            m |= u32::from(_mm512_cmplt_epu64_mask(d, t)) << (8 * n);
+                        }
+                        out.add((j * H + i) / 8).cast::<u32>().write_unaligned(m);
+                    }
+                }
+            }
+        }
+        #[target_feature(enable = "avx512f,avx512bw")]
+        unsafe fn avx512bw_filter_in(q: *const u64, h: *const u64, thr: u64, out: *mut u8) {
+            // SAFETY: as `avx2_filter_in`.
+            unsafe {
+                let lut = _mm512_broadcast_i32x4(_mm_setr_epi8(
+                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                ));
+                let low = _mm512_set1_epi8(0x0F);
+                let t = _mm512_set1_epi64(thr as i64);
+                let mut qs = [_mm512_setzero_si512(); Q];
+                for (j, v) in qs.iter_mut().enumerate() {
+                    *v = _mm512_set1_epi64(*q.add(j) as i64);
+                }
+                for i in (0..H).step_by(32) {
+                    let v = [
+                        _mm512_loadu_si512(h.add(i).cast()),
+                        _mm512_loadu_si512(h.add(i + 8).cast()),
+                        _mm512_loadu_si512(h.add(i + 16).cast()),
+                        _mm512_loadu_si512(h.add(i + 24).cast()),
+                    ];
+                    for (j, &qj) in qs.iter().enumerate() {
+                        let mut m = 0u32;
+                        for (n, &vn) in v.iter().enumerate() {
+                            let d = pop64_512bw(_mm512_xor_si512(vn, qj), lut, low);
+                            m |= u32::from(_mm512_cmplt_epu64_mask(d, t)) << (8 * n);
+                        }
+                        out.add((j * H + i) / 8).cast::<u32>().write_unaligned(m);
                     }
                 }
             }
