@@ -57,10 +57,6 @@ fn maxd<T: Lane>() -> usize {
     8 * core::mem::size_of::<T>()
 }
 
-/// Items the dense extraction writes per step without a branch (the staging row's slack
-/// covers the slots past a block's last item).
-const CHUNK: usize = 8;
-
 /// Slack of the staging row: one whole block's items past `min(K, len)`.
 const SLACK: usize = 64;
 
@@ -226,7 +222,7 @@ impl Guess {
 /// `masks..masks + (hi + 1) * nblk` readable, as [`fill`] wrote them for `1 <= kept <= len`
 /// items (so the count of threshold `maxd` is `len`); `hi < MAX_T`.
 #[inline(always)]
-unsafe fn select(
+unsafe fn select<V: Vector>(
     masks: *const u64,
     nblk: usize,
     hi: usize,
@@ -261,7 +257,7 @@ unsafe fn select(
         }
         let (cur, prev) = (le(v), le(v.saturating_sub(1)));
         let level = |b: usize| if v == 0 { cur[b] } else { cur[b] & !prev[b] };
-        // Invariant: before a block, `o < end`, so its writes, at most `max(CHUNK, 64)` from
+        // Invariant: before a block, `o < end`, so its writes, at most 64 from
         // `o`, stay below `kept + SLACK <= stage.len()`; a level stops once `o >= end`, the
         // block that crosses `end` (only at `kth`) leaving spare items in the slack.
         if 2 * (end - below) < nblk {
@@ -279,24 +275,11 @@ unsafe fn select(
                 }
             }
         } else {
-            // Dense: `CHUNK` slots per step whatever the block holds (a spent mask writes
-            // `b * 64 + 64`, overwritten or past `kept`).
+            // Dense: the vector type's compress, whatever the block holds (it may write up to
+            // 64 slots: overwritten or past `kept`).
             for b in 0..nblk {
-                let mut m = level(b);
-                let n = m.count_ones() as usize;
-                let base = (b * 64) as u32;
-                let mut s = 0;
-                loop {
-                    for c in 0..CHUNK {
-                        // SAFETY: the invariant above (`s + c < max(CHUNK, n) <= 64`).
-                        unsafe { sp.add(o + s + c).write(base + m.trailing_zeros()) };
-                        m &= m.wrapping_sub(1);
-                    }
-                    s += CHUNK;
-                    if s >= n {
-                        break;
-                    }
-                }
+                // SAFETY: the invariant above (64 slots from `o` writable).
+                let n = unsafe { V::compress_indices(level(b), (b * 64) as u32, sp.add(o)) };
                 o += n;
                 if o >= end {
                     break;
@@ -337,7 +320,7 @@ unsafe fn answer<V: Vector>(
     loop {
         // SAFETY: thresholds `0..=hi` filled; the count of `maxd` is `len >= kept`, so the
         // loop ends by `hi = maxd` at the latest.
-        if let Some(kth) = unsafe { select(masks, nblk, hi, kept, stage, idx, dist) } {
+        if let Some(kth) = unsafe { select::<V>(masks, nblk, hi, kept, stage, idx, dist) } {
             return kth;
         }
         debug_assert!(hi < maxd, "small-m: no K-th distance up to maxd");

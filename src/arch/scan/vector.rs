@@ -99,4 +99,33 @@ pub(crate) trait Vector: Copy {
     unsafe fn store_block_u8(_acc: Self, _valid: u64, _out: *mut u8) {
         unreachable!("U8_BUF is false")
     }
+
+    /// Writes `base + j` for every set bit `j` of `mask`, in increasing `j`, to `out..`, and
+    /// returns how many (`mask.count_ones()`). May write anything to the slots after those,
+    /// up to `out + 64`. The small-m selection extracts a dense distance level with it.
+    ///
+    /// The default writes 8 slots per step (branch-free `tzcnt` and clear-lowest-bit) until
+    /// the mask is spent; an instruction set with a compress instruction overrides it.
+    ///
+    /// # Safety
+    /// `out..out + 64` writable; the instruction set is available.
+    #[inline(always)]
+    unsafe fn compress_indices(mask: u64, base: u32, out: *mut u32) -> usize {
+        const CHUNK: usize = 8;
+        let n = mask.count_ones() as usize;
+        let mut m = mask;
+        let mut s = 0;
+        loop {
+            for c in 0..CHUNK {
+                // SAFETY: `s + c < max(CHUNK, n) <= 64` slots, writable (the caller); a spent
+                // mask writes `base + 64`.
+                unsafe { out.add(s + c).write(base + m.trailing_zeros()) };
+                m &= m.wrapping_sub(1);
+            }
+            s += CHUNK;
+            if s >= n {
+                return n;
+            }
+        }
+    }
 }

@@ -184,6 +184,26 @@ macro_rules! zmm_vector {
                 Self::w(unsafe { _mm512_loadu_si512(p.cast()) })
             }
 
+            #[inline(always)]
+            unsafe fn compress_indices(mask: u64, base: u32, out: *mut u32) -> usize {
+                // SAFETY: `out..out + 64` writable (the caller): the store of quarter `q`
+                // starts at most `16 q` slots in; AVX-512 F available.
+                unsafe {
+                    let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+                    let mut idx = _mm512_add_epi32(iota, _mm512_set1_epi32(base as i32));
+                    let sixteen = _mm512_set1_epi32(16);
+                    let mut o = 0;
+                    for q in 0..4 {
+                        let m = (mask >> (16 * q)) as u16;
+                        let v = _mm512_maskz_compress_epi32(m, idx);
+                        _mm512_storeu_si512(out.add(o).cast(), v);
+                        o += m.count_ones() as usize;
+                        idx = _mm512_add_epi32(idx, sixteen);
+                    }
+                    o
+                }
+            }
+
             $($body)*
         }
     };
