@@ -96,8 +96,7 @@ pub(crate) const POOL_MIN_BYTES: usize = 16 << 10;
 const PREWARM_SLOTS: usize = 2;
 
 /// Fills this thread's pools (their lists at full length, [`PREWARM_SLOTS`] vectors of
-/// [`POOL_MIN_BYTES`] for every element type, 160 KiB in all, and the top-K states vector at
-/// its largest), so that a thread that meets some
+/// [`POOL_MIN_BYTES`] for every element type, 160 KiB in all), so that a thread that meets some
 /// kind of small call for the first time late does not allocate then. The pool workers call it
 /// when they start: which worker runs which part of a split call is up to the scheduler.
 pub(crate) fn prewarm() {
@@ -118,7 +117,6 @@ pub(crate) fn prewarm() {
     one::<u16>();
     one::<u8>();
     one::<f32>();
-    super::scan::prewarm_states();
 }
 
 impl<T: PoolItem> Drop for Pooled<T> {

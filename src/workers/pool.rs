@@ -357,6 +357,7 @@ static READY: AtomicUsize = AtomicUsize::new(0);
 /// A worker: takes jobs from the queue and runs their parts, forever.
 fn worker() {
     crate::arch::scratch::prewarm();
+    crate::arch::scan::prewarm_states();
     READY.fetch_add(1, Ordering::Release);
     loop {
         let held = next_job();

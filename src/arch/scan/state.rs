@@ -98,7 +98,8 @@ pub(crate) struct States<'a>(Vec<Topk<'a>>);
 
 /// Gives this thread's spare states vector room for `GROUP` queries (the most one call's
 /// [`Scratch`] holds), so that a pool worker that meets a larger query block for the first time
-/// late does not allocate then ([`crate::arch::scratch::prewarm`] calls it).
+/// late does not allocate then (the pool workers call it when they start, beside
+/// `scratch::prewarm`).
 pub(crate) fn prewarm_states() {
     let _ = SPARE_STATES.try_with(|c| {
         let mut v = c.take();
