@@ -377,39 +377,36 @@ pub(crate) mod x {
         }
         #[target_feature(enable = "avx512f,avx512vpopcntdq")]
         unsafe fn avx512_filter_in(q: *const u64, h: *const u64, thr: u64, out: *mut u8) {
-            // SAFETY: as `avx2_filter_in`.
-            unsafe {
-                let t = _mm512_set1_epi64(thr as i64);
-                let mut qs = [_mm512_setzero_si512(); Q];
-                for (j, v) in qs.iter_mut().enumerate() {
-                    *v = _mm512_set1_epi64(*q.add(j) as i64);
-                }
-                for i in (0..H).step_by(32) {
-                    let v = [
-                        _mm512_loadu_si512(h.add(i).cast()),
-                        _mm512_loadu_si512(h.add(i + 8).cast()),
-                        _mm512_loadu_si512(h.add(i + 16).cast()),
-                        _mm512_loadu_si512(h.add(i + 24).cast()),
-                    ];
-                    for (j, &qj) in qs.iter().enumerate() {
-                        let mut m = 0u32;
-                        for (n, &vn) in v.iter().enumerate() {
-                            let d = _mm512_popcnt_epi64(_mm512_xor_si512(vn, qj));
-                            m |= u32::from(_mm512_cmplt_epu64_mask(d, t)) << (8 * n);
-                        }
-                        out.add((j * H + i) / 8).cast::<u32>().write_unaligned(m);
-                    }
-                }
-            }
+            // SAFETY: as `filter512` (VPOPCNTDQ available: this function's features).
+            unsafe { filter512(q, h, thr, out, |x| _mm512_popcnt_epi64(x)) }
         }
         #[target_feature(enable = "avx512f,avx512bw")]
         unsafe fn avx512bw_filter_in(q: *const u64, h: *const u64, thr: u64, out: *mut u8) {
-            // SAFETY: as `avx2_filter_in`.
+            // SAFETY: as `filter512` (AVX-512 BW available: this function's features).
             unsafe {
                 let lut = _mm512_broadcast_i32x4(_mm_setr_epi8(
                     0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                 ));
                 let low = _mm512_set1_epi8(0x0F);
+                filter512(q, h, thr, out, |x| pop64_512bw(x, lut, low))
+            }
+        }
+        /// The 512-bit filter loop over the `u64` popcount `pop`: `vpcmpuq` into a mask
+        /// register per 8 items, 32 mask bits per store.
+        ///
+        /// # Safety
+        /// Reads `Q` queries, `H` items, writes `Q * H / 8` bytes; AVX-512 F and what `pop`
+        /// uses are available (inlined into the callers' target features).
+        #[inline(always)]
+        unsafe fn filter512(
+            q: *const u64,
+            h: *const u64,
+            thr: u64,
+            out: *mut u8,
+            pop: impl Fn(__m512i) -> __m512i,
+        ) {
+            // SAFETY: as the caller guarantees (above).
+            unsafe {
                 let t = _mm512_set1_epi64(thr as i64);
                 let mut qs = [_mm512_setzero_si512(); Q];
                 for (j, v) in qs.iter_mut().enumerate() {
@@ -425,7 +422,7 @@ pub(crate) mod x {
                     for (j, &qj) in qs.iter().enumerate() {
                         let mut m = 0u32;
                         for (n, &vn) in v.iter().enumerate() {
-                            let d = pop64_512bw(_mm512_xor_si512(vn, qj), lut, low);
+                            let d = pop(_mm512_xor_si512(vn, qj));
                             m |= u32::from(_mm512_cmplt_epu64_mask(d, t)) << (8 * n);
                         }
                         out.add((j * H + i) / 8).cast::<u32>().write_unaligned(m);
