@@ -5,15 +5,8 @@
 mod common;
 
 use common::*;
-use eta_hamming::{Bf16, Engine, Isa, Lane, LaneType, SimHasher, F16, MAX_BITS};
+use eta_hamming::{Bf16, Engine, Lane, LaneType, SimHasher, F16, MAX_BITS};
 use rand::RngExt;
-
-fn engines() -> Vec<Engine> {
-    Isa::available()
-        .into_iter()
-        .map(|isa| Engine::new(isa).unwrap())
-        .collect()
-}
 
 /// Bits of fingerprint lanes (`u64`-widened), bit j in lane j / lane_bits.
 fn bits_of(lanes: &[u64], lane_bits: usize, m: usize) -> Vec<bool> {

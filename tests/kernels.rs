@@ -10,8 +10,8 @@ use eta_hamming::kernel_boundaries::{
     U8_MAX_DISTANCE,
 };
 use eta_hamming::{
-    Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, LaneType, Layout,
-    EMPTY_DISTANCE, MAX_BITS,
+    Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Lane, LaneType, Layout, EMPTY_DISTANCE,
+    MAX_BITS,
 };
 use rand::RngExt;
 
@@ -21,14 +21,6 @@ const BITS: [usize; 20] = [
 const LENS: [usize; 22] = [
     0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257, 1000,
 ];
-
-fn engines() -> Vec<Engine> {
-    let isas = Isa::available();
-    assert!(isas.contains(&Isa::Scalar));
-    isas.into_iter()
-        .map(|isa| Engine::new(isa).unwrap())
-        .collect()
-}
 
 struct Case {
     layout: Layout,

@@ -9,17 +9,10 @@ mod common;
 
 use common::*;
 use eta_hamming::kernel_boundaries::{PREFIX_ITEMS, TILE_BYTES};
-use eta_hamming::{Engine, FingerprintsRef, HistoryRef, Isa, Layout, MAX_BITS};
+use eta_hamming::{FingerprintsRef, HistoryRef, Layout, MAX_BITS};
 
 /// The streaming path's shortest pre-pass prefix (`stream::STREAM_PREFIX_MIN`).
 const STREAM_PREFIX_MIN: usize = 4096;
-
-fn engines() -> Vec<Engine> {
-    Isa::available()
-        .into_iter()
-        .map(|isa| Engine::new(isa).unwrap())
-        .collect()
-}
 
 /// Top-K of `b` queries over one shared history of `len` items (`pattern`), every engine, one
 /// thread and `threads` split ways, against the reference.

@@ -11,18 +11,9 @@ mod common;
 use common::*;
 use eta_hamming::kernel_boundaries::SMALL_M_MAX_ITEMS;
 use eta_hamming::{
-    Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Isa, Lane, LaneType, Layout,
-    EMPTY_DISTANCE,
+    Engine, FingerprintsRef, HistoryBatchRef, HistoryRef, Lane, LaneType, Layout, EMPTY_DISTANCE,
 };
 use rand::RngExt;
-
-fn engines() -> Vec<Engine> {
-    let isas = Isa::available();
-    assert!(isas.contains(&Isa::Scalar));
-    isas.into_iter()
-        .map(|isa| Engine::new(isa).unwrap())
-        .collect()
-}
 
 /// Queries and one history of `m`-bit fingerprints (`u64` per lane, one lane).
 struct Case {

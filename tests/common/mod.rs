@@ -2,7 +2,7 @@
 //! contract (all pairs, sorted, truncated), written independently of the crate's kernels.
 #![allow(dead_code)]
 
-use eta_hamming::{Layout, EMPTY_DISTANCE, EMPTY_INDEX};
+use eta_hamming::{Engine, Isa, Layout, EMPTY_DISTANCE, EMPTY_INDEX};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
@@ -147,4 +147,14 @@ pub fn this_binary() -> std::process::Command {
         }
         _ => std::process::Command::new(exe),
     }
+}
+
+/// One engine per instruction set this CPU has (the scalar table always among them), each
+/// forced: the kernel suites run every table through its own engine.
+pub fn engines() -> Vec<Engine> {
+    let isas = Isa::available();
+    assert!(isas.contains(&Isa::Scalar));
+    isas.into_iter()
+        .map(|isa| Engine::new(isa).unwrap())
+        .collect()
 }
