@@ -43,15 +43,29 @@ fn check_shared<T: Lane>(case: &Case, engines: &[Engine], what: &str) {
         let mut dist = vec![7u16; b * k];
         let filled = e.topk_shared(qv, hv, k, &mut idx, &mut dist).unwrap();
         assert_eq!(filled, k.min(len), "filled: {what} {e:?}");
-        for j in 0..b {
-            let r = j * k..(j + 1) * k;
-            assert_eq!(
-                idx[r.clone()],
-                want_idx[r.clone()],
-                "idx q{j}: {what} {e:?}"
-            );
-            assert_eq!(dist[r.clone()], want_dist[r], "dist q{j}: {what} {e:?}");
-        }
+        assert_rows(
+            &idx,
+            &dist,
+            &want_idx,
+            &want_dist,
+            k,
+            &format!("{what} {e:?}"),
+        );
+    }
+}
+
+/// Every query's row of `K` indices and distances equals the reference's.
+fn assert_rows(
+    idx: &[u32],
+    dist: &[u16],
+    want_idx: &[u32],
+    want_dist: &[u16],
+    k: usize,
+    what: &str,
+) {
+    for (j, r) in (0..idx.len().checked_div(k).unwrap_or(0)).map(|j| (j, j * k..(j + 1) * k)) {
+        assert_eq!(idx[r.clone()], want_idx[r.clone()], "idx q{j}: {what}");
+        assert_eq!(dist[r.clone()], want_dist[r], "dist q{j}: {what}");
     }
 }
 
@@ -91,15 +105,14 @@ fn check_batch<T: Lane>(case: &Case, lens: &[u32], engines: &[Engine], what: &st
         e.topk_batch(qv, hv, k, &mut idx, &mut dist, &mut filled)
             .unwrap();
         assert_eq!(filled, want_filled, "filled: {what} {e:?}");
-        for j in 0..b {
-            let r = j * k..(j + 1) * k;
-            assert_eq!(
-                idx[r.clone()],
-                want_idx[r.clone()],
-                "idx q{j}: {what} {e:?}"
-            );
-            assert_eq!(dist[r.clone()], want_dist[r], "dist q{j}: {what} {e:?}");
-        }
+        assert_rows(
+            &idx,
+            &dist,
+            &want_idx,
+            &want_dist,
+            k,
+            &format!("{what} {e:?}"),
+        );
     }
 }
 
