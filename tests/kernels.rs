@@ -318,8 +318,9 @@ fn every_query_count_matches_the_reference() {
     }
 }
 
-/// The byte distance buffer of the two-pass path (AVX-512, when no distance exceeds
-/// `U8_MAX_DISTANCE`: m <= 192 in `u64` lanes) and its neighbours in `u16`: widths on both sides
+/// The byte distance buffer of the two-pass path (AVX-512 `u64` lanes, AVX2 `u64` and `u32`
+/// lanes, when no distance exceeds `U8_MAX_DISTANCE`: m <= 192 in `u64` lanes, every m of
+/// `u32` lanes, 17..=32) and its neighbours in `u16`: widths on both sides
 /// of the switch, 64-item block tails (partial steps of 8 items), distance 0 and the largest
 /// distance, ties that run out inside a block, K at the buffer edges (1, 64, L - 1, L) and on
 /// both sides of the ranking limit, and rows on both sides of the switch between the two ways
@@ -331,7 +332,7 @@ fn byte_distance_buffer_boundaries_match_the_reference() {
     // The widest fingerprint whose distances fit a byte: whole `u64` lanes up to the limit.
     let m8 = U8_MAX_DISTANCE / 64 * 64;
     let dense = DENSE_GATHER_ITEMS;
-    for &m in &[64usize, 65, m8 - 1, m8, m8 + 1, 254, 255, 256, 257] {
+    for &m in &[17usize, 32, 64, 65, m8 - 1, m8, m8 + 1, 254, 255, 256, 257] {
         for &len in &[57usize, 63, 64, 65, 127, 129, 1024, 1025, dense, dense + 1] {
             for &k in &[1usize, 32, RANK_SORT_MAX, RANK_SORT_MAX + 1, len - 1, len] {
                 for pattern in [

@@ -117,7 +117,8 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     let pre = if is_short { p } else { stream_prefix(len, k) };
     let rows = if pre >= k { QB.min(a.nq) } else { 0 };
     // A short history with distances below `0xFF` keeps them as bytes where the vector type
-    // can (AVX-512): half the bytes to store, count and gather.
+    // can (AVX-512 `u64` lanes; AVX2 `u64` and `u32` lanes): half the bytes to store, count
+    // and gather.
     let use8 = is_short && V::U8_BUF && maxd <= U8_MAX_DISTANCE;
     let buf_len = rows * pre.next_multiple_of(64);
     let mut buf16 = Pooled::<u16>::take(if use8 { 0 } else { buf_len });

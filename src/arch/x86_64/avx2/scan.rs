@@ -85,6 +85,63 @@ impl ScanOps for Avx2 {
             u64::from(le_mask32(d, tv)) | (u64::from(le_mask32(d.add(32), tv)) << 32)
         }
     }
+
+    #[inline(always)]
+    unsafe fn count_le_u8(d: *const u8, n: usize, bound: u8) -> usize {
+        // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances.
+        unsafe {
+            let tv = _mm256_set1_epi8(bound as i8);
+            let (mut c0, mut c1) = (0u32, 0u32);
+            let mut i = 0;
+            while i < n {
+                c0 += le_mask_bytes(d.add(i), tv).count_ones();
+                c1 += le_mask_bytes(d.add(i + 32), tv).count_ones();
+                i += 64;
+            }
+            (c0 + c1) as usize
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn le_mask_u8(d: *const u8, bound: u8) -> u64 {
+        // SAFETY: the caller guarantees 64 readable distances.
+        unsafe {
+            let tv = _mm256_set1_epi8(bound as i8);
+            u64::from(le_mask_bytes(d, tv)) | (u64::from(le_mask_bytes(d.add(32), tv)) << 32)
+        }
+    }
+}
+
+/// The `d <= t` bits (unsigned) of the 32 bytes at `d`, in order.
+///
+/// # Safety
+/// `d..d + 32` readable; AVX2 is available.
+#[inline(always)]
+unsafe fn le_mask_bytes(d: *const u8, t: __m256i) -> u32 {
+    // SAFETY: the caller guarantees 32 readable bytes; AVX2 available.
+    unsafe {
+        let v = _mm256_loadu_si256(d.cast());
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, t), v)) as u32
+    }
+}
+
+/// Writes the 64 bytes `lo, hi` to `out`, then `0xFF` at every byte whose bit in `valid` is
+/// clear (only a history's last, partial block has any).
+///
+/// # Safety
+/// `out..out + 64` writable; AVX is available.
+#[inline(always)]
+unsafe fn store_bytes(lo: __m256i, hi: __m256i, valid: u64, out: *mut u8) {
+    // SAFETY: the caller guarantees 64 writable bytes.
+    unsafe {
+        _mm256_storeu_si256(out.cast(), lo);
+        _mm256_storeu_si256(out.add(32).cast(), hi);
+        let mut pad = !valid;
+        while pad != 0 {
+            out.add(pad.trailing_zeros() as usize).write(0xFF);
+            pad &= pad - 1;
+        }
+    }
 }
 
 /// Defines a two-`ymm` vector type; `$body` supplies the lane-specific methods.
@@ -164,6 +221,50 @@ ymm2_vector!(
             _mm_storeu_si128(out.cast(), packed);
         }
     }
+    // Byte buffer: step `s` (items `8 s .. 8 s + 8`) goes to byte `s` of every `u64` lane, so
+    // lane `l` of the block accumulator holds items `8 s + l` (`l < 4` in `.0`, the rest in
+    // `.1`); the store is an 8 x 8 byte transpose in 8 shuffles, against 4 shuffles and a
+    // blend per 8 items for `store_u16`.
+    const U8_BUF: bool = true;
+    #[inline(always)]
+    unsafe fn pack_u8(acc: Self, d: Self, s: usize) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let c = _mm_cvtsi64_si128(8 * s as i64);
+            Self(
+                _mm256_or_si256(acc.0, _mm256_sll_epi64(d.0, c)),
+                _mm256_or_si256(acc.1, _mm256_sll_epi64(d.1, c)),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_block_u8(acc: Self, valid: u64, out: *mut u8) {
+        // SAFETY: 64 writable bytes at `out` (the caller); AVX2 available.
+        unsafe {
+            // Per 128-bit half (lanes `l`, `l + 1`): byte pairs, word `s` = (lane `l` byte
+            // `s`, lane `l + 1` byte `s`): x = [G01 | G23], y = [G45 | G67] (`Gab` word `s`:
+            // items `8 s + a`, `8 s + b`).
+            let pairs = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+                0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
+            ));
+            let x = _mm256_shuffle_epi8(acc.0, pairs);
+            let y = _mm256_shuffle_epi8(acc.1, pairs);
+            // [G01 | G45] and [G23 | G67].
+            let p = _mm256_permute2x128_si256::<0x20>(x, y);
+            let q = _mm256_permute2x128_si256::<0x31>(x, y);
+            // Dword `s` of each half: (G01, G23) and (G45, G67) of step `s` (lo: s < 4).
+            let lo = _mm256_unpacklo_epi16(p, q);
+            let hi = _mm256_unpackhi_epi16(p, q);
+            // Interleave the halves' dwords: step `s` as 8 bytes in item order.
+            let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+            store_bytes(
+                _mm256_permutevar8x32_epi32(lo, order),
+                _mm256_permutevar8x32_epi32(hi, order),
+                valid,
+                out,
+            );
+        }
+    }
 });
 
 impl V64 {
@@ -212,6 +313,44 @@ ymm2_vector!(
             // packus works per 128-bit half: [d0 0-3, d1 0-3 | d0 4-7, d1 4-7]; reorder quads.
             let p = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(d.0, d.1));
             _mm256_storeu_si256(out.cast(), p);
+        }
+    }
+    // Byte buffer: step `s` (items `16 s .. 16 s + 16`) goes to byte `s` of every `u32` lane,
+    // so lane `l` of the block accumulator holds items `16 s + l`; the store is a 4 x 4 byte
+    // transpose per 128-bit half, then a 4 x 4 dword transpose across the halves.
+    const U8_BUF: bool = true;
+    #[inline(always)]
+    unsafe fn pack_u8(acc: Self, d: Self, s: usize) -> Self {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let c = _mm_cvtsi64_si128(8 * s as i64);
+            Self(
+                _mm256_or_si256(acc.0, _mm256_sll_epi32(d.0, c)),
+                _mm256_or_si256(acc.1, _mm256_sll_epi32(d.1, c)),
+            )
+        }
+    }
+    #[inline(always)]
+    unsafe fn store_block_u8(acc: Self, valid: u64, out: *mut u8) {
+        // SAFETY: 64 writable bytes at `out` (the caller); AVX2 available.
+        unsafe {
+            // Per half: dword `s` = step `s` of its 4 lanes: x = [A | B], y = [C | D].
+            let t4 = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+                0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+            ));
+            let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+            // [A0 B0 A1 B1 | A2 B2 A3 B3], [C0 D0 C1 D1 | C2 D2 C3 D3].
+            let x = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(acc.0, t4), order);
+            let y = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(acc.1, t4), order);
+            // [A0 B0 C0 D0 | A2 B2 C2 D2], [A1 B1 C1 D1 | A3 B3 C3 D3].
+            let even = _mm256_unpacklo_epi64(x, y);
+            let odd = _mm256_unpackhi_epi64(x, y);
+            store_bytes(
+                _mm256_permute2x128_si256::<0x20>(even, odd),
+                _mm256_permute2x128_si256::<0x31>(even, odd),
+                valid,
+                out,
+            );
         }
     }
 });
