@@ -323,3 +323,76 @@ fn short_histories_leave_sentinels() {
         }
     }
 }
+
+/// Repeated query codes (answered once, then copied, in the shared path) and the exact-match
+/// path (`kth = 0`, stopped early) against its fallback: queries drawn from a few codes, in
+/// runs and interleaved, over histories where distance 0 is frequent (few codes among the
+/// items: the path succeeds, its stop landing anywhere in a block), rare (it fails after the
+/// whole history), and exactly `K` times (the last matching item ends it); more than 16
+/// queries, so the path is retried however its estimate stands.
+#[test]
+fn repeated_queries_and_exact_matches_match_the_reference() {
+    let engines = engines();
+    let mut seed = 40_000;
+    for &m in &[1usize, 4, 8] {
+        let layout = Layout::new(m).unwrap();
+        for &len in &[1usize, 63, 64, 65, 1000] {
+            for &k in &[1usize, 32, 50, len + 1] {
+                for codes in [1usize, 3] {
+                    seed += 1;
+                    let mut r = rng(seed);
+                    let pool: Vec<Vec<u64>> =
+                        (0..codes).map(|_| random_fp(&mut r, layout)).collect();
+                    // Items: a quarter equal to the first code, the rest random.
+                    let mut items: Vec<Vec<u64>> = (0..len)
+                        .map(|_| {
+                            if r.random_range(0..4) == 0 {
+                                pool[0].clone()
+                            } else {
+                                random_fp(&mut r, layout)
+                            }
+                        })
+                        .collect();
+                    // Exactly `k` matches of code 0 when the history has room: the last one
+                    // completes the top-K.
+                    if seed % 2 == 0 && k <= len {
+                        let other = (pool[0][0] ^ 1) & ((1u64 << m) - 1);
+                        for it in items.iter_mut() {
+                            if it[0] == pool[0][0] {
+                                it[0] = other;
+                            }
+                        }
+                        for j in 0..k {
+                            items[j * len / k][0] = pool[0][0];
+                        }
+                    }
+                    let b = 37;
+                    let queries: Vec<Vec<u64>> = (0..b)
+                        .map(|j| {
+                            pool[if j < b / 2 {
+                                j % codes
+                            } else {
+                                (j / 5) % codes
+                            }]
+                            .clone()
+                        })
+                        .collect();
+                    let case = Case {
+                        m,
+                        queries,
+                        items,
+                        stride: len + 3,
+                        k,
+                    };
+                    let lens = ragged(seed, b, len);
+                    run(
+                        &case,
+                        &lens,
+                        &engines,
+                        &format!("repeats m={m} L={len} K={k} codes={codes}"),
+                    );
+                }
+            }
+        }
+    }
+}

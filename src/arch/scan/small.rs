@@ -297,6 +297,113 @@ unsafe fn select<V: Vector>(
     Some(kth)
 }
 
+/// The exact-match path, for a query whose `K`-th distance is likely 0: walks the history's
+/// 64-item blocks comparing lanes for equality ([`Vector::eq_mask`]: no popcount, no
+/// threshold), extracts each block's matches into `stage` ([`Vector::compress_indices`]), and
+/// stops at the block where `kept` items have matched: then `kth = 0`, and the output is those
+/// first `kept` matches in index order, all at distance 0. At `m = 4`, `K = 32`, `L = 1024`
+/// that is about half the history. Returns how many items matched of how many were compared,
+/// and whether they were enough: when not, nothing was written to `idx`/`dist` (the caller
+/// then answers by thresholds).
+///
+/// # Safety
+/// As [`fill`] for one query (`qv`); `stage` holds at least `kept + SLACK` slots, `idx`/`dist`
+/// at least `kept`, `kept >= 1`.
+#[inline(always)]
+unsafe fn first_matches<V: Vector>(
+    qv: V,
+    rows: HistRows<V::Lane>,
+    kept: usize,
+    stage: &mut [u32],
+    idx: &mut [u32],
+    dist: &mut [u16],
+) -> Matches {
+    assert!(stage.len() >= kept + SLACK && idx.len() >= kept && dist.len() >= kept);
+    let len = rows.len;
+    let steps = 64 / V::N;
+    let sp = stage.as_mut_ptr();
+    let mut o = 0;
+    let mut b = 0;
+    // Invariant: before a block, `o < kept`, so the block's writes, at most 64 slots from
+    // `o`, stay below `kept + SLACK <= stage.len()`.
+    while b * 64 < len {
+        let start = b * 64;
+        let mut m = 0u64;
+        for s in 0..steps {
+            let i = start + s * V::N;
+            if i >= len {
+                break;
+            }
+            let n = (len - i).min(V::N);
+            // SAFETY: the row is readable at `i..i + n` (the caller); the partial load reads
+            // nothing past `len`, and its zero lanes are cut by `valid`.
+            let (h, valid) = unsafe {
+                if n == V::N {
+                    (V::load(rows.hist.add(i)), u64::MAX >> (64 - V::N))
+                } else {
+                    (V::load_partial(rows.hist.add(i), n), (1u64 << n) - 1)
+                }
+            };
+            // SAFETY: the instruction set is available (the caller).
+            m |= (unsafe { V::eq_mask(h, qv) } & valid) << (s * V::N);
+        }
+        // SAFETY: the invariant above (64 slots from `o` writable).
+        o += unsafe { V::compress_indices(m, start as u32, sp.add(o)) };
+        b += 1;
+        if o >= kept {
+            idx[..kept].copy_from_slice(&stage[..kept]);
+            dist[..kept].fill(0);
+            return Matches {
+                found: true,
+                hits: o,
+                hits_of: (b * 64).min(len),
+            };
+        }
+    }
+    Matches {
+        found: false,
+        hits: o,
+        hits_of: len,
+    }
+}
+
+/// What [`first_matches`] saw.
+struct Matches {
+    /// Whether `kept` items matched (and were written).
+    found: bool,
+    /// Items that matched (distance 0), of the first `hits_of` compared.
+    hits: usize,
+    /// Items compared.
+    hits_of: usize,
+}
+
+/// When to try [`first_matches`]: the share of distance-0 items among those it compared so far
+/// in the call predicts whether a history of `len` items holds `kept` of them. It is tried on
+/// the first query, whenever the prediction says so, and on every 16th query anyway (so that
+/// a call whose queries change keeps its estimate current). A failed try costs one pass of
+/// lane compares, without popcounts; a success saves the popcounts and the thresholds.
+struct MatchRate {
+    hits: usize,
+    items: usize,
+}
+
+impl MatchRate {
+    fn new() -> MatchRate {
+        MatchRate { hits: 0, items: 0 }
+    }
+
+    #[inline(always)]
+    fn worth(&self, len: usize, kept: usize, nth: usize) -> bool {
+        self.items == 0 || nth.is_multiple_of(16) || self.hits * len >= kept * self.items
+    }
+
+    #[inline(always)]
+    fn record(&mut self, m: &Matches) {
+        self.hits += m.hits;
+        self.items += m.hits_of;
+    }
+}
+
 /// Answers one query whose masks (thresholds `0..=g` at `masks`) are filled: selects, and on
 /// a miss fills the missing thresholds of this query alone and selects again. Returns `kth`.
 ///
@@ -333,6 +440,11 @@ unsafe fn answer<V: Vector>(
 
 /// Top-K over a shared history of one `u8` or `u16` lane by histogram, `QB` queries per pass.
 ///
+/// Repeated query codes are answered once: with `u8` lanes a query takes at most 256 values
+/// (16 at `m = 4`), so a call of many queries repeats them, and equal queries over one history
+/// have equal answers. The distinct codes are answered in order of first appearance; every
+/// repeat copies its first occurrence's output.
+///
 /// # Safety
 /// As [`super::topk_shared`], with [`applies`] true and one lane (`W` is 1 or 0).
 #[inline(always)]
@@ -354,26 +466,76 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize, const W: usize>(
         len,
     };
     let kept = k.min(len);
+    // The queries to answer: `pick[..count]` (the first occurrence of each `u8` code), else
+    // every query in order.
+    let dedup = V::Lane::TYPE == LaneType::U8;
+    let mut first = [u32::MAX; 256];
+    let mut pick = [0u32; 256];
+    let mut count = a.nq;
+    if dedup {
+        count = 0;
+        for (b, q) in a.q[..a.nq].iter().enumerate() {
+            let c = q.to_u64() as usize & 0xFF;
+            if first[c] == u32::MAX {
+                first[c] = b as u32;
+                pick[count] = b as u32;
+                count += 1;
+            }
+        }
+    }
+    // Query `i` of the ones answered. (A plain fn, not a closure: closures are not inlined
+    // into the instruction set.)
+    #[inline(always)]
+    fn query(dedup: bool, pick: &[u32; 256], i: usize) -> usize {
+        if dedup {
+            pick[i] as usize
+        } else {
+            i
+        }
+    }
     let per_query = (maxd::<V::Lane>() + 1) * len.div_ceil(64);
-    let mut masks = Pooled::<u64>::take(QB.min(a.nq) * per_query);
+    let mut masks = Pooled::<u64>::take(QB.min(count) * per_query);
     let mut stage = Pooled::<u32>::take(kept + SLACK);
     let mp = masks.as_mut_ptr();
     let mut guess = Guess::new();
-    let mut b0 = 0;
-    while b0 < a.nq {
+    let mut rate = MatchRate::new();
+    let mut i0 = 0;
+    while i0 < count {
         let g = guess.get();
-        if b0 + QB <= a.nq {
-            // SAFETY: SharedScan's invariants: `QB` queries of one lane at `b0`. (A loop,
-            // not `array::from_fn`: its closure would not inline into the instruction set.)
-            let mut qv = [unsafe { V::splat(a.q[b0]) }; QB];
+        if rate.worth(len, kept, i0) {
+            // `kth = 0` likely: this query alone by exact matches, which stop early, else by
+            // its thresholds `0..=g`.
+            let b = query(dedup, &pick, i0);
+            let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
+            // SAFETY: SharedScan's invariants: query `b` of one lane, the rows readable at
+            // `0..len`; `masks` holds at least one query's masks.
+            let kth = unsafe {
+                let qv = V::splat(a.q[b]);
+                let m = first_matches::<V>(qv, rows, kept, &mut stage, idx, dist);
+                rate.record(&m);
+                if m.found {
+                    0
+                } else {
+                    fill_to::<V, 1>(&[qv], rows, g, mp, per_query);
+                    answer::<V>(qv, rows, g, kept, mp, &mut stage, idx, dist)
+                }
+            };
+            guess.record(kth);
+            i0 += 1;
+            continue;
+        }
+        if i0 + QB <= count {
+            // SAFETY: SharedScan's invariants: `QB` queries of one lane. (A loop, not
+            // `array::from_fn`: its closure would not inline into the instruction set.)
+            let mut qv = [unsafe { V::splat(a.q[query(dedup, &pick, i0)]) }; QB];
             for (j, v) in qv.iter_mut().enumerate().skip(1) {
                 // SAFETY: as above.
-                *v = unsafe { V::splat(a.q[b0 + j]) };
+                *v = unsafe { V::splat(a.q[query(dedup, &pick, i0 + j)]) };
             }
             // SAFETY: the rows readable at `0..len`; `masks` holds `QB` queries' masks.
             unsafe { fill_to::<V, QB>(&qv, rows, g, mp, per_query) };
             for (j, &qj) in qv.iter().enumerate() {
-                let b = b0 + j;
+                let b = query(dedup, &pick, i0 + j);
                 let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
                 // SAFETY: query `j`'s own masks, thresholds `0..=g` filled.
                 let kth = unsafe {
@@ -382,18 +544,28 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize, const W: usize>(
                 };
                 guess.record(kth);
             }
-            b0 += QB;
+            i0 += QB;
         } else {
+            let b = query(dedup, &pick, i0);
             // SAFETY: as above, one query.
-            let qv = [unsafe { V::splat(a.q[b0]) }];
-            let (idx, dist) = (&mut idx[b0 * k..][..kept], &mut dist[b0 * k..][..kept]);
+            let qv = [unsafe { V::splat(a.q[b]) }];
+            let (idx, dist) = (&mut idx[b * k..][..kept], &mut dist[b * k..][..kept]);
             // SAFETY: as above.
             let kth = unsafe {
                 fill_to::<V, 1>(&qv, rows, g, mp, per_query);
                 answer::<V>(qv[0], rows, g, kept, mp, &mut stage, idx, dist)
             };
             guess.record(kth);
-            b0 += 1;
+            i0 += 1;
+        }
+    }
+    if dedup && count < a.nq {
+        for (b, q) in a.q[..a.nq].iter().enumerate() {
+            let f = first[q.to_u64() as usize & 0xFF] as usize;
+            if f != b {
+                idx.copy_within(f * k..f * k + kept, b * k);
+                dist.copy_within(f * k..f * k + kept, b * k);
+            }
         }
     }
 }
@@ -426,6 +598,7 @@ pub(crate) unsafe fn topk_batch<V: Vector, const W: usize>(
         len: a.lens[b] as usize,
     };
     let mut guess = Guess::new();
+    let mut rate = MatchRate::new();
     for b in 0..a.nq {
         let len = a.lens[b] as usize;
         if len == 0 {
@@ -439,9 +612,18 @@ pub(crate) unsafe fn topk_batch<V: Vector, const W: usize>(
         // `0..lens[b]`; `masks` holds one query's masks of the longest history.
         let kth = unsafe {
             let qv = [V::splat(a.q[b])];
-            fill_to::<V, 1>(&qv, rows, g, mp, per_query);
-            prefetch((b + 1 < a.nq && a.lens[b + 1] > 0).then(|| history(b + 1)));
-            answer::<V>(qv[0], rows, g, kept, mp, &mut stage, idx, dist)
+            let found = rate.worth(len, kept, b) && {
+                let m = first_matches::<V>(qv[0], rows, kept, &mut stage, idx, dist);
+                rate.record(&m);
+                m.found
+            };
+            if found {
+                0
+            } else {
+                fill_to::<V, 1>(&qv, rows, g, mp, per_query);
+                prefetch((b + 1 < a.nq && a.lens[b + 1] > 0).then(|| history(b + 1)));
+                answer::<V>(qv[0], rows, g, kept, mp, &mut stage, idx, dist)
+            }
         };
         guess.record(kth);
     }

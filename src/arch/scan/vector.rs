@@ -67,6 +67,17 @@ pub(crate) trait Vector: Copy {
     /// The instruction set is available.
     unsafe fn lt_mask(d: Self, bound: Self) -> u64;
 
+    /// Bit `j` set when lane `j` of `a` equals lane `j` of `b` (distance 0). The default goes
+    /// through the distance; an instruction set with a lane compare overrides it.
+    ///
+    /// # Safety
+    /// The instruction set is available.
+    #[inline(always)]
+    unsafe fn eq_mask(a: Self, b: Self) -> u64 {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { Self::lt_mask(Self::xor_popcnt(a, b), Self::splat_dist(1)) }
+    }
+
     /// Writes the `N` distances of `d` as `u16` to `out..out + N`.
     ///
     /// # Safety

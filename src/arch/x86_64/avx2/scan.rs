@@ -450,6 +450,15 @@ ymm2_vector!(
         }
     }
     #[inline(always)]
+    unsafe fn eq_mask(a: Self, b: Self) -> u64 {
+        // SAFETY: AVX2 available.
+        unsafe {
+            let m0 = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a.0, b.0)) as u32;
+            let m1 = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a.1, b.1)) as u32;
+            u64::from(m0) | (u64::from(m1) << 32)
+        }
+    }
+    #[inline(always)]
     unsafe fn store_u16(d: Self, out: *mut u16) {
         // SAFETY: 128 writable bytes at `out` (the caller); AVX2 available.
         unsafe {

@@ -409,6 +409,11 @@ macro_rules! u8_methods {
             unsafe { _mm512_cmplt_epu8_mask(d.0, t.0) }
         }
         #[inline(always)]
+        unsafe fn eq_mask(a: Self, b: Self) -> u64 {
+            // SAFETY: AVX-512 BW available.
+            unsafe { _mm512_cmpeq_epi8_mask(a.0, b.0) }
+        }
+        #[inline(always)]
         unsafe fn store_u16(d: Self, out: *mut u16) {
             // SAFETY: 128 writable bytes at `out` (the caller); AVX-512 F/BW available.
             unsafe {
