@@ -18,6 +18,11 @@
 //! distance barely moves between queries (at `m = 4`, `K = 32`, `L = 1024` it is 0 for nearly
 //! every query), so a miss is rare.
 //!
+//! Two shortcuts come first. A query whose `kth` is likely 0 (predicted by [`MatchRate`]) is
+//! tried by exact matches ([`first_matches`]): lane compares, no popcount, stopping at the
+//! block that completes `min(K, len)` of them. And over a shared history, repeated query
+//! codes (a `u8` lane takes at most 256 values) are answered once and copied.
+//!
 //! Exactly the contract's order and fill: `min(K, len)` slots per query, sentinels left to the
 //! caller; a length of 0 writes nothing. Measurements: `docs/design/scan.md`, "Small m".
 
