@@ -5,7 +5,7 @@
 //!
 //! Groups:
 //! * `encode/d{d}/m{m}/{isa}`: `f32` embeddings, `n = 4096` per iteration, into a preallocated
-//!   query-layout buffer, `d` in {64, 128, 256} x `m` in {32, 64, 128, 256}.
+//!   query-layout buffer, `d` in {64, 128, 256} x `m` in {4, 8, 16, 32, 64, 128, 256}.
 //! * `encode_bf16/...`, `encode_f16/...`: the same for 16-bit inputs (a subset of the shapes).
 //! * `peak/*` (x86-64 only): the yardsticks for "fraction of FMA peak". `peak/clock` runs a
 //!   chain of dependent 1-cycle integer adds, so its "elements per second" is the core's clock
@@ -20,7 +20,7 @@
 //! effects of neighbours still are). Elsewhere it falls back to wall time.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use eta_hamming::{Bf16, Engine, Isa, SimHasher, F16};
+use eta_hamming::{Bf16, Engine, Isa, Lane, LaneType, SimHasher, F16};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -67,30 +67,34 @@ fn timed<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
     now() - t0
 }
 
+/// Times `encode_into` into a query-layout buffer of the layout's own lane type `T`.
+fn bench_into<T: Lane + Default + Clone>(
+    bench: &mut criterion::Bencher<'_>,
+    e: &Engine,
+    hasher: &SimHasher,
+    emb: &[f32],
+) {
+    let mut out = vec![T::default(); N * hasher.layout().lanes()];
+    bench.iter_custom(|it| timed(it, || e.encode_into(hasher, black_box(emb), N, &mut out)))
+}
+
 fn encode(c: &mut Criterion) {
     for &d in &[64usize, 128, 256] {
-        for &m in &[32usize, 64, 128, 256] {
+        for &m in &[4usize, 8, 16, 32, 64, 128, 256] {
             let hasher = SimHasher::from_seed(d, m, 1).unwrap();
             let emb = embeddings(N, d);
-            let lanes = hasher.layout().lanes();
             let mut group = c.benchmark_group(format!("encode/d{d}/m{m}"));
             group.throughput(Throughput::Elements(N as u64));
             group.sample_size(10);
             for isa in Isa::available() {
                 let e = Engine::new(isa).unwrap();
-                // Narrow layouts have narrow lanes; a u64 buffer of the right lane type each.
-                group.bench_function(BenchmarkId::from_parameter(isa), |bench| match m {
-                    32 => {
-                        let mut out = vec![0u32; N * lanes];
-                        bench.iter_custom(|it| {
-                            timed(it, || e.encode_into(&hasher, black_box(&emb), N, &mut out))
-                        })
-                    }
-                    _ => {
-                        let mut out = vec![0u64; N * lanes];
-                        bench.iter_custom(|it| {
-                            timed(it, || e.encode_into(&hasher, black_box(&emb), N, &mut out))
-                        })
+                // Narrow layouts have narrow lanes: a buffer of the layout's lane type.
+                group.bench_function(BenchmarkId::from_parameter(isa), |bench| {
+                    match hasher.layout().lane_type() {
+                        LaneType::U8 => bench_into::<u8>(bench, &e, &hasher, &emb),
+                        LaneType::U16 => bench_into::<u16>(bench, &e, &hasher, &emb),
+                        LaneType::U32 => bench_into::<u32>(bench, &e, &hasher, &emb),
+                        LaneType::U64 => bench_into::<u64>(bench, &e, &hasher, &emb),
                     }
                 });
             }

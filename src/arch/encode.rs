@@ -174,6 +174,26 @@ pub(crate) unsafe trait Simd {
     /// # Safety
     /// The CPU has the implementor's instruction set. `src.len() == dst.len()`.
     unsafe fn widen(src: Rows<'_>, dst: &mut [f32]);
+    /// Transposes the `LANES x LANES` block at `src` (row `r` at `src + r * src_stride`) into
+    /// `dst` (row `k` at `dst + k * dst_stride`): `dst[k][r] = src[r][k]`. For the
+    /// across-embeddings tile ([`crate::arch::encode_across`]); the default is the portable
+    /// loop, which an instruction set replaces before it chooses that tile.
+    ///
+    /// # Safety
+    /// The CPU has the implementor's instruction set; `LANES` floats readable at each
+    /// `src + r * src_stride` and writable at each `dst + k * dst_stride`, the blocks disjoint.
+    #[inline(always)]
+    unsafe fn transpose(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+        for r in 0..Self::LANES {
+            for k in 0..Self::LANES {
+                // SAFETY: both within the blocks the caller guarantees.
+                unsafe {
+                    dst.add(k * dst_stride + r)
+                        .write(src.add(r * src_stride + k).read())
+                };
+            }
+        }
+    }
 }
 
 /// The generic encoder: `R` rows x `C` vectors per tile. See the module docs.

@@ -46,6 +46,7 @@ macro_rules! feature_set {
 #[cfg(target_arch = "aarch64")]
 pub(crate) mod aarch64;
 pub(crate) mod encode;
+pub(crate) mod encode_across;
 pub(crate) mod scalar;
 pub(crate) mod scan;
 pub(crate) mod scratch;

@@ -1,6 +1,8 @@
 //! The AVX2 + FMA SimHash encoder: the generic tile code of [`crate::arch::encode`] over
 //! `__m256` (8 `f32` lanes), tiles of 6 embeddings x 16 outputs (12 accumulators, 2 projection
-//! vectors, one broadcast, in the 16 registers of AVX2; docs/design/encode.md).
+//! vectors, one broadcast, in the 16 registers of AVX2; docs/design/encode.md); for
+//! `m <= ACROSS_MAX_M` the across-embeddings tile of [`crate::arch::encode_across`] (3 vectors
+//! of 8 embeddings x 4 outputs, 8 x 8 blocks transposed by `vunpck*ps`/`vshufps`/`vperm2f128`).
 //!
 //! `vfmadd231ps` is the contract's `fma` (one rounding); `> 0` is the ordered compare
 //! `_CMP_GT_OQ` (false for NaN) and `vmovmskps`. `f16` widening is F16C's `VCVTPH2PS` (exact;
@@ -10,6 +12,11 @@ use core::arch::x86_64::*;
 
 use super::Avx2;
 use crate::arch::encode::{widen_scalar, Encoder, Projection, Rows, Simd};
+use crate::arch::encode_across::Across;
+
+/// The largest `m` for which the across-embeddings tile runs (groups of 3 x 8 embeddings, 12
+/// accumulators); above it, the 6 x 16 column tile. Measured: docs/design/encode.md.
+pub(crate) const ACROSS_MAX_M: usize = 8;
 
 // SAFETY: each method is the documented operation (256-bit unaligned load, broadcast,
 // `vfmadd*ps`, ordered greater-than compare and `vmovmskps`, exact conversions).
@@ -74,6 +81,35 @@ unsafe impl Simd for Avx2 {
             }
         }
     }
+    #[inline(always)]
+    unsafe fn transpose(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+        // SAFETY: the caller guarantees AVX and the 8 rows of 8 floats at both sides.
+        unsafe {
+            let row = |i: usize| src.add(i * src_stride);
+            // Rows i and i + 4 share a vector, one per 128-bit half (a 128-bit load and a
+            // `vinsertf128` from memory): columns 0-3 in `a`, 4-7 in `b`. Then one 4 x 4
+            // transposition per half and per set: 16 in-lane shuffles in all.
+            let mut a = [_mm256_setzero_ps(); 4];
+            let mut b = [_mm256_setzero_ps(); 4];
+            for i in 0..4 {
+                let lo = _mm256_castps128_ps256(_mm_loadu_ps(row(i)));
+                a[i] = _mm256_insertf128_ps::<1>(lo, _mm_loadu_ps(row(i + 4)));
+                let lo = _mm256_castps128_ps256(_mm_loadu_ps(row(i).add(4)));
+                b[i] = _mm256_insertf128_ps::<1>(lo, _mm_loadu_ps(row(i + 4).add(4)));
+            }
+            for (half, v) in [a, b].into_iter().enumerate() {
+                let t0 = _mm256_unpacklo_ps(v[0], v[1]);
+                let t1 = _mm256_unpackhi_ps(v[0], v[1]);
+                let t2 = _mm256_unpacklo_ps(v[2], v[3]);
+                let t3 = _mm256_unpackhi_ps(v[2], v[3]);
+                let out = dst.add(half * 4 * dst_stride);
+                _mm256_storeu_ps(out, _mm256_shuffle_ps::<0x44>(t0, t2));
+                _mm256_storeu_ps(out.add(dst_stride), _mm256_shuffle_ps::<0xEE>(t0, t2));
+                _mm256_storeu_ps(out.add(2 * dst_stride), _mm256_shuffle_ps::<0x44>(t1, t3));
+                _mm256_storeu_ps(out.add(3 * dst_stride), _mm256_shuffle_ps::<0xEE>(t1, t3));
+            }
+        }
+    }
 }
 
 target_features! {
@@ -84,7 +120,13 @@ target_features! {
 /// [`crate::arch::EncodeFn`]'s invariants.
 pub(crate) unsafe fn encode(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [u64]) {
     // SAFETY: AVX2 and FMA are enabled here, and the caller guarantees the shapes.
-    unsafe { Encoder::<Avx2, 6, 2>::encode(proj, emb, n, out) }
+    unsafe {
+        if proj.m <= ACROSS_MAX_M {
+            Across::<Avx2, 2>::encode(proj, emb, n, out)
+        } else {
+            Encoder::<Avx2, 6, 2>::encode(proj, emb, n, out)
+        }
+    }
 }
 }
 

@@ -42,86 +42,115 @@ unsafe fn le_u16(d: __m256i, t: __m256i) -> __m256i {
     unsafe { _mm256_cmpeq_epi16(_mm256_min_epu16(d, t), d) }
 }
 
-/// The `d <= t` bits of the 32 distances at `d`, in order.
-///
-/// # Safety
-/// `d..d + 32` readable; AVX2 is available.
-#[inline(always)]
-unsafe fn le_mask32(d: *const u16, t: __m256i) -> u32 {
-    // SAFETY: the caller guarantees 32 readable distances; AVX2 available.
-    unsafe {
-        let a = le_u16(_mm256_loadu_si256(d.cast()), t);
-        let b = le_u16(_mm256_loadu_si256(d.add(16).cast()), t);
-        // packs per 128-bit half: [a 0-7, b 0-7 | a 8-15, b 8-15]; reorder quads.
-        let p = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(a, b));
-        _mm256_movemask_epi8(p) as u32
+/// A distance type whose `d <= t` bits AVX2 computes 32 at a time: `u16` by `vpminuw`/`vpcmpeqw`
+/// and a pack to bytes, `u8` by `vpminub`/`vpcmpeqb`. The count and mask loops of [`ScanOps`]
+/// are written once over it ([`count_le`], [`le_mask64`]).
+trait Le32: Copy {
+    /// `bound` in every element of a vector.
+    ///
+    /// # Safety
+    /// AVX2 is available.
+    unsafe fn splat(bound: Self) -> __m256i;
+    /// The `d <= t` bits (unsigned) of the 32 distances at `d`, in order.
+    ///
+    /// # Safety
+    /// `d..d + 32` readable; AVX2 is available.
+    unsafe fn le_mask32(d: *const Self, t: __m256i) -> u32;
+}
+
+impl Le32 for u16 {
+    #[inline(always)]
+    unsafe fn splat(bound: u16) -> __m256i {
+        // SAFETY: AVX2 available (caller).
+        unsafe { _mm256_set1_epi16(bound as i16) }
+    }
+    #[inline(always)]
+    unsafe fn le_mask32(d: *const u16, t: __m256i) -> u32 {
+        // SAFETY: the caller guarantees 32 readable distances; AVX2 available.
+        unsafe {
+            let a = le_u16(_mm256_loadu_si256(d.cast()), t);
+            let b = le_u16(_mm256_loadu_si256(d.add(16).cast()), t);
+            // packs per 128-bit half: [a 0-7, b 0-7 | a 8-15, b 8-15]; reorder quads.
+            let p = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(a, b));
+            _mm256_movemask_epi8(p) as u32
+        }
     }
 }
 
-/// The lane-type-independent scan operations: `u16` counts and masks by `vpminuw`/`vpcmpeqw`
-/// and `vpmovmskb`; the `u8` ones and the key sort keep the portable defaults.
+impl Le32 for u8 {
+    #[inline(always)]
+    unsafe fn splat(bound: u8) -> __m256i {
+        // SAFETY: AVX2 available (caller).
+        unsafe { _mm256_set1_epi8(bound as i8) }
+    }
+    #[inline(always)]
+    unsafe fn le_mask32(d: *const u8, t: __m256i) -> u32 {
+        // SAFETY: the caller guarantees 32 readable bytes; AVX2 available.
+        unsafe {
+            let v = _mm256_loadu_si256(d.cast());
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, t), v)) as u32
+        }
+    }
+}
+
+/// How many of the `n` distances at `d` are `<= bound`; two independent count chains.
+///
+/// # Safety
+/// `n` is a multiple of 64 and `d..d + n` readable; AVX2 is available.
+#[inline(always)]
+unsafe fn count_le<T: Le32>(d: *const T, n: usize, bound: T) -> usize {
+    // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances and AVX2.
+    unsafe {
+        let tv = T::splat(bound);
+        let (mut c0, mut c1) = (0u32, 0u32);
+        let mut i = 0;
+        while i < n {
+            c0 += T::le_mask32(d.add(i), tv).count_ones();
+            c1 += T::le_mask32(d.add(i + 32), tv).count_ones();
+            i += 64;
+        }
+        (c0 + c1) as usize
+    }
+}
+
+/// The `d <= bound` bits of the 64 distances at `d`, in order.
+///
+/// # Safety
+/// `d..d + 64` readable; AVX2 is available.
+#[inline(always)]
+unsafe fn le_mask64<T: Le32>(d: *const T, bound: T) -> u64 {
+    // SAFETY: the caller guarantees 64 readable distances and AVX2.
+    unsafe {
+        let tv = T::splat(bound);
+        u64::from(T::le_mask32(d, tv)) | (u64::from(T::le_mask32(d.add(32), tv)) << 32)
+    }
+}
+
+/// The lane-type-independent scan operations: `u16` and `u8` counts and masks by unsigned
+/// minimum, equality and `vpmovmskb` ([`Le32`]); the key sort keeps the portable default.
 impl ScanOps for Avx2 {
     #[inline(always)]
     unsafe fn count_le_u16(d: *const u16, n: usize, bound: u16) -> usize {
-        // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances.
-        unsafe {
-            let tv = _mm256_set1_epi16(bound as i16);
-            let (mut c0, mut c1) = (0u32, 0u32);
-            let mut i = 0;
-            while i < n {
-                c0 += le_mask32(d.add(i), tv).count_ones();
-                c1 += le_mask32(d.add(i + 32), tv).count_ones();
-                i += 64;
-            }
-            (c0 + c1) as usize
-        }
+        // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances and AVX2.
+        unsafe { count_le(d, n, bound) }
     }
 
     #[inline(always)]
     unsafe fn le_mask_u16(d: *const u16, bound: u16) -> u64 {
-        // SAFETY: the caller guarantees 64 readable distances.
-        unsafe {
-            let tv = _mm256_set1_epi16(bound as i16);
-            u64::from(le_mask32(d, tv)) | (u64::from(le_mask32(d.add(32), tv)) << 32)
-        }
+        // SAFETY: the caller guarantees 64 readable distances and AVX2.
+        unsafe { le_mask64(d, bound) }
     }
 
     #[inline(always)]
     unsafe fn count_le_u8(d: *const u8, n: usize, bound: u8) -> usize {
-        // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances.
-        unsafe {
-            let tv = _mm256_set1_epi8(bound as i8);
-            let (mut c0, mut c1) = (0u32, 0u32);
-            let mut i = 0;
-            while i < n {
-                c0 += le_mask_bytes(d.add(i), tv).count_ones();
-                c1 += le_mask_bytes(d.add(i + 32), tv).count_ones();
-                i += 64;
-            }
-            (c0 + c1) as usize
-        }
+        // SAFETY: the caller guarantees `n` (a multiple of 64) readable distances and AVX2.
+        unsafe { count_le(d, n, bound) }
     }
 
     #[inline(always)]
     unsafe fn le_mask_u8(d: *const u8, bound: u8) -> u64 {
-        // SAFETY: the caller guarantees 64 readable distances.
-        unsafe {
-            let tv = _mm256_set1_epi8(bound as i8);
-            u64::from(le_mask_bytes(d, tv)) | (u64::from(le_mask_bytes(d.add(32), tv)) << 32)
-        }
-    }
-}
-
-/// The `d <= t` bits (unsigned) of the 32 bytes at `d`, in order.
-///
-/// # Safety
-/// `d..d + 32` readable; AVX2 is available.
-#[inline(always)]
-unsafe fn le_mask_bytes(d: *const u8, t: __m256i) -> u32 {
-    // SAFETY: the caller guarantees 32 readable bytes; AVX2 available.
-    unsafe {
-        let v = _mm256_loadu_si256(d.cast());
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, t), v)) as u32
+        // SAFETY: the caller guarantees 64 readable distances and AVX2.
+        unsafe { le_mask64(d, bound) }
     }
 }
 
