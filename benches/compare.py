@@ -345,7 +345,7 @@ def print_progress(r):
 def encode_shapes(quick):
     if quick:
         return [(128, m) for m in (64, 128)]
-    return [(d, m) for d in (64, 128, 256) for m in (32, 64, 128, 256)]
+    return [(d, m) for d in (64, 128, 256) for m in (4, 8, 16, 32, 64, 128, 256)]
 
 
 def differing_bits(ours, codes):
