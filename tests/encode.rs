@@ -213,35 +213,38 @@ fn tile_edges_match_the_fma_chain() {
     }
 }
 
-/// The across-embeddings tile of small `m` (AVX2: `m <= 8`, groups of 3 x 8 embeddings
-/// transposed in 8 x 8 blocks, columns in chunks of 4): every m around the chunk width and the
-/// threshold, n around one vector and one group of embeddings, d around the transposed block
-/// (tails of `d % 8`), f32 and both half formats (widened into the group's panel), and kernel
-/// calls of 256 embeddings (10 groups and a partial one).
+/// The across-embeddings tile of small `m` (`m <= 8`; AVX2: groups of 2 x 8 embeddings
+/// transposed in 8 x 8 blocks; AVX-512: 2 x 16 in 16 x 16 blocks; columns in chunks of 4):
+/// every m around the chunk width and the threshold, n around one vector and one group of
+/// embeddings of either width, d around either transposed block (tails of `d % 8`, `d % 16`),
+/// f32 and both half formats (widened into the group's panel), and kernel calls of 256
+/// embeddings and more (many groups and a partial one).
 #[test]
 fn across_embeddings_tile_edges_match_the_fma_chain() {
     let engines = engines();
     let mut r = rng(31);
     let mut seed = 700;
     for &m in &[1usize, 2, 3, 4, 5, 7, 8, 9, 12, 16] {
-        for &d in &[1usize, 7, 8, 9, 16, 17, 64, 128, 131] {
+        for &d in &[1usize, 7, 8, 9, 15, 16, 17, 33, 64, 128, 131] {
             seed += 1;
             let hasher = SimHasher::from_seed(d, m, seed).unwrap();
-            for &n in &[1usize, 7, 8, 9, 16, 23, 24, 25, 47, 48, 49, 73] {
+            for &n in &[
+                1usize, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 73,
+            ] {
                 let style = (n + d + m) % 4;
                 let emb: Vec<f32> = (0..n).flat_map(|_| embedding(&mut r, d, style)).collect();
                 run(&hasher, &emb, &engines, &format!("d={d} m={m} n={n}"));
             }
         }
     }
-    for &(d, m) in &[(128usize, 4usize), (9, 8), (17, 3)] {
+    for &(d, m) in &[(128usize, 4usize), (9, 8), (17, 3), (33, 5)] {
         seed += 1;
         let hasher = SimHasher::from_seed(d, m, seed).unwrap();
         for n in [255usize, 256, 257, 280, 515] {
             let emb: Vec<f32> = (0..n).flat_map(|i| embedding(&mut r, d, i % 4)).collect();
             run(&hasher, &emb, &engines, &format!("d={d} m={m} n={n}"));
         }
-        for n in [1usize, 8, 25, 49] {
+        for n in [1usize, 8, 17, 25, 33, 49] {
             let emb: Vec<u16> = (0..n * d).map(|_| r.random::<u16>()).collect();
             check_half(
                 &hasher,

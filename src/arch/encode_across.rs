@@ -33,7 +33,8 @@ pub(crate) struct Across<S, const G: usize>(PhantomData<S>);
 
 impl<S: Simd, const G: usize> Across<S, G> {
     /// The contract of [`crate::arch::EncodeFn`]. Written for any `m` (a chunk of columns never
-    /// straddles a word), but chosen, and so tested, only for small `m` (AVX2: `m <= 8`).
+    /// straddles a word), but chosen, and so tested, only for small `m` (AVX2 and AVX-512:
+    /// `m <= 8`).
     ///
     /// # Safety
     /// The CPU has `S`'s instruction set, and the shapes satisfy `EncodeFn`'s invariants:

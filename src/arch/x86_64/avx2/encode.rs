@@ -1,8 +1,9 @@
 //! The AVX2 + FMA SimHash encoder: the generic tile code of [`crate::arch::encode`] over
 //! `__m256` (8 `f32` lanes), tiles of 6 embeddings x 16 outputs (12 accumulators, 2 projection
 //! vectors, one broadcast, in the 16 registers of AVX2; docs/design/encode.md); for
-//! `m <= ACROSS_MAX_M` the across-embeddings tile of [`crate::arch::encode_across`] (3 vectors
-//! of 8 embeddings x 4 outputs, 8 x 8 blocks transposed by `vunpck*ps`/`vshufps`/`vperm2f128`).
+//! `m <= ACROSS_MAX_M` the across-embeddings tile of [`crate::arch::encode_across`] (2 vectors
+//! of 8 embeddings x 4 outputs, 8 x 8 blocks transposed by `vinsertf128` and in-lane
+//! `vunpck*ps`/`vshufps`).
 //!
 //! `vfmadd231ps` is the contract's `fma` (one rounding); `> 0` is the ordered compare
 //! `_CMP_GT_OQ` (false for NaN) and `vmovmskps`. `f16` widening is F16C's `VCVTPH2PS` (exact;
@@ -14,7 +15,7 @@ use super::Avx2;
 use crate::arch::encode::{widen_scalar, Encoder, Projection, Rows, Simd};
 use crate::arch::encode_across::Across;
 
-/// The largest `m` for which the across-embeddings tile runs (groups of 3 x 8 embeddings, 12
+/// The largest `m` for which the across-embeddings tile runs (groups of 2 x 8 embeddings, 8
 /// accumulators); above it, the 6 x 16 column tile. Measured: docs/design/encode.md.
 pub(crate) const ACROSS_MAX_M: usize = 8;
 

@@ -1,7 +1,10 @@
 //! The AVX-512 SimHash encoder: the generic tile code of [`crate::arch::encode`] over `__m512`
 //! (16 `f32` lanes): tiles of 4 embeddings x 64 outputs (16 accumulators, 4 projection vectors,
 //! one broadcast; one tile fills one `u64` word), and for `m <= 32` tiles of 8 x 32 or 16 x 16,
-//! so that there are still 16 independent chains (docs/design/encode.md).
+//! so that there are still 16 independent chains (docs/design/encode.md); for
+//! `m <= ACROSS_MAX_M` the across-embeddings tile of [`crate::arch::encode_across`] (2 vectors
+//! of 16 embeddings x 4 outputs, 16 x 16 blocks transposed by `vinsertf32x4` and in-lane
+//! `vunpck*ps`/`vshufps`).
 //!
 //! `vfmadd231ps` is the contract's `fma` (one rounding); `> 0` is the ordered compare
 //! `_CMP_GT_OQ` (false for NaN) into a mask register. `f16` widening is the 512-bit
@@ -11,6 +14,15 @@ use core::arch::x86_64::*;
 
 use super::Avx512;
 use crate::arch::encode::{widen_scalar, Encoder, Projection, Rows, Simd};
+use crate::arch::encode_across::Across;
+
+/// The largest `m` for which the across-embeddings tile runs (groups of
+/// [`ACROSS_GROUPS`] x 16 embeddings); above it, the column tiles. Measured:
+/// docs/design/encode.md.
+pub(crate) const ACROSS_MAX_M: usize = 8;
+
+/// Vectors of 16 embeddings per across-embeddings group.
+const ACROSS_GROUPS: usize = 2;
 
 // SAFETY: each method is the documented operation (512-bit unaligned load, broadcast,
 // `vfmadd*ps`, ordered greater-than compare into a 16-bit mask, exact conversions).
@@ -71,6 +83,35 @@ unsafe impl Simd for Avx512 {
             _ => widen_scalar(src.slice(body, dst.len() - body), &mut dst[body..]),
         }
     }
+    #[inline(always)]
+    unsafe fn transpose(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+        // SAFETY: the caller guarantees AVX-512 F and the 16 rows of 16 floats at both sides.
+        unsafe {
+            let row = |i: usize| src.add(i * src_stride);
+            // Per block of 4 columns: rows i, i + 4, i + 8, i + 12 share a vector, one per
+            // 128-bit lane (a 128-bit load and three `vinsertf32x4` from memory, which run on
+            // two ports), then one 4 x 4 transposition in every lane: 8 in-lane shuffles per
+            // 4 output rows, 32 per 16 x 16 block (the register-only transposition takes 64).
+            for c in 0..4 {
+                let mut v = [_mm512_setzero_ps(); 4];
+                for (i, v) in v.iter_mut().enumerate() {
+                    let a = _mm512_castps128_ps512(_mm_loadu_ps(row(i).add(4 * c)));
+                    let a = _mm512_insertf32x4::<1>(a, _mm_loadu_ps(row(i + 4).add(4 * c)));
+                    let a = _mm512_insertf32x4::<2>(a, _mm_loadu_ps(row(i + 8).add(4 * c)));
+                    *v = _mm512_insertf32x4::<3>(a, _mm_loadu_ps(row(i + 12).add(4 * c)));
+                }
+                let t0 = _mm512_unpacklo_ps(v[0], v[1]);
+                let t1 = _mm512_unpackhi_ps(v[0], v[1]);
+                let t2 = _mm512_unpacklo_ps(v[2], v[3]);
+                let t3 = _mm512_unpackhi_ps(v[2], v[3]);
+                let out = dst.add(4 * c * dst_stride);
+                _mm512_storeu_ps(out, _mm512_shuffle_ps::<0x44>(t0, t2));
+                _mm512_storeu_ps(out.add(dst_stride), _mm512_shuffle_ps::<0xEE>(t0, t2));
+                _mm512_storeu_ps(out.add(2 * dst_stride), _mm512_shuffle_ps::<0x44>(t1, t3));
+                _mm512_storeu_ps(out.add(3 * dst_stride), _mm512_shuffle_ps::<0xEE>(t1, t3));
+            }
+        }
+    }
 }
 
 /// The AVX-512 encoder's body, compiled inside each AVX-512 table's entry point (`avx512` here,
@@ -82,6 +123,9 @@ unsafe impl Simd for Avx512 {
 pub(crate) unsafe fn encode_tiles(proj: &Projection<'_>, emb: Rows<'_>, n: usize, out: &mut [u64]) {
     // SAFETY: AVX-512 F is available (the caller), and the caller guarantees the shapes.
     unsafe {
+        if proj.m <= ACROSS_MAX_M {
+            return Across::<Avx512, ACROSS_GROUPS>::encode(proj, emb, n, out);
+        }
         match proj.stride {
             16 => Encoder::<Avx512, 16, 1>::encode(proj, emb, n, out),
             32 => Encoder::<Avx512, 8, 2>::encode(proj, emb, n, out),
