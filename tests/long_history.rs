@@ -2,7 +2,7 @@
 //! prefix (at least 4096 items, `128 K`, at most `PREFIX_ITEMS`; `stream::stream_prefix`),
 //! against the naive reference of the contract, on every instruction set the machine has
 //! (forced through an explicit `Engine`), one thread and split over threads: L = 32767..32769 and
-//! 65535..65537, prefixes spanning several tiles (m = 4096), `K` whose prefix is longer than the
+//! 65535..65537 (the two-pass limit of AVX-512 for several queries), prefixes spanning several tiles (m = 4096), `K` whose prefix is longer than the
 //! minimum, ties everywhere (and `K` items at distance 0), ascending and descending histories.
 
 mod common;
@@ -75,6 +75,11 @@ fn both_sides_of_the_two_pass_limit_match_the_reference() {
         (p + 1, 3, 50, Pattern::AllEqual),
         (2 * p + 1, 2, 100, Pattern::Random),
         (2 * p + 1, 2, 400, Pattern::FewValues),
+        // The two-pass path up to 2^16 items (AVX-512, several queries): indices past 2^15 in
+        // the keys of every sort (network, rank, counting).
+        (2 * p, 3, 100, Pattern::Descending),
+        (2 * p, 2, 400, Pattern::Random),
+        (2 * p, 2, 1000, Pattern::FewValues),
         (2 * p + 1, 1, p, Pattern::Random),
         (2 * p + 1, 1, p + 1, Pattern::Random),
     ] {

@@ -97,9 +97,19 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
         // SAFETY: forwarded; the small-m path applies.
         return unsafe { small::topk_shared::<V, QB, W>(a, k, idx, dist) };
     }
-    let p = len.min(PREFIX_ITEMS);
-    // A short history (all of it in the pre-pass, at most 4 tiles of bytes): the two-pass path
-    // decides it, in one pass over the history per query block.
+    let maxd = max_distance::<V::Lane>(lanes);
+    // Byte distances where the vector type packs them and every distance fits.
+    let bytes_fit = V::U8_BUF && maxd <= U8_MAX_DISTANCE;
+    // The two-pass limit: with several queries and byte distances, the vector type's own
+    // (`Vector::TWO_PASS_U8_ITEMS`, at most 2^16), else `PREFIX_ITEMS`.
+    let limit = if bytes_fit && a.nq > 1 {
+        V::TWO_PASS_U8_ITEMS.clamp(PREFIX_ITEMS, 1 << 16)
+    } else {
+        PREFIX_ITEMS
+    };
+    let p = len.min(limit);
+    // A short history (within the limit, at most 4 tiles of bytes): the two-pass path decides
+    // it, in one pass over the history per query block.
     let bytes = len * lanes * core::mem::size_of::<V::Lane>();
     let is_short = p == len && p >= k && bytes <= 4 * TILE_BYTES;
     let tile = if is_short {
@@ -108,7 +118,6 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
         tile_items::<V::Lane>(lanes)
     };
     let group = if len <= tile { QB } else { GROUP };
-    let maxd = max_distance::<V::Lane>(lanes);
     let mut scratch = Scratch::new(group.min(a.nq), k, len, maxd);
     let mut tops = scratch.states();
     let kept = k.min(len);
@@ -119,7 +128,7 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
     // A short history with distances below `0xFF` keeps them as bytes where the vector type
     // can (AVX-512 `u64` lanes; AVX2 `u64` and `u32` lanes): half the bytes to store, count
     // and gather.
-    let use8 = is_short && V::U8_BUF && maxd <= U8_MAX_DISTANCE;
+    let use8 = is_short && bytes_fit;
     let buf_len = rows * pre.next_multiple_of(64);
     let mut buf16 = Pooled::<u16>::take(if use8 { 0 } else { buf_len });
     let mut buf8 = Pooled::<u8>::take(if use8 { buf_len } else { 0 });

@@ -28,7 +28,8 @@ pub(crate) enum Path<'b> {
     /// Short histories (`K <= len <= PREFIX_ITEMS`): the two-pass path, `u16` distances.
     TwoPass16(&'b mut [u16]),
     /// The two-pass path with `u8` distances (every distance below `0xFF` and the vector type
-    /// packs bytes, [`Vector::U8_BUF`]).
+    /// packs bytes, [`Vector::U8_BUF`]); a shared history with several queries up to
+    /// [`Vector::TWO_PASS_U8_ITEMS`] items.
     TwoPass8(&'b mut [u8]),
 }
 
@@ -70,7 +71,7 @@ impl<T: Lane> HistoryScan<'_, T> {
         let rows = self.rows;
         let maxd = rows.max_distance();
         // SAFETY: for the whole body, guaranteed by the caller (the two-pass paths only run on
-        // histories of `K..=PREFIX_ITEMS` items, with distances at most 4096).
+        // histories of `K..=2^16` items, with distances at most 4096).
         unsafe {
             match &mut self.path {
                 Path::TwoPass16(buf) => {

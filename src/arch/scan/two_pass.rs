@@ -1,5 +1,6 @@
-//! The two-pass path for short histories (`k <= len <= PREFIX_ITEMS`, at most four tiles of
-//! bytes; every per-query history of that size): all distances of a query block into a buffer
+//! The two-pass path for short histories (`k <= len <= PREFIX_ITEMS`, or up to
+//! `Vector::TWO_PASS_U8_ITEMS <= 2^16` for a shared history with several queries and byte
+//! distances; at most four tiles of bytes; every per-query history of that size): all distances of a query block into a buffer
 //! ([`fill_rows`]), then per query the exact `K`-th distance ([`kth_smallest`], started from the
 //! previous query's) and exactly `K` items straight from the buffer into the output
 //! ([`select_block`]), found 64 at a time by vector compares ([`gather_dense`] up to
@@ -108,7 +109,7 @@ pub(crate) unsafe fn fill_rows<V: Vector, const QB: usize, const W: usize, D: Di
 /// their buffers (left stale). Returns the last query's `K`-th distance (the next hint).
 ///
 /// # Safety
-/// `k <= len <= PREFIX_ITEMS`, every distance `<= maxd <= 4096`; `buf` holds `QB` rows as
+/// `k <= len <= 2^16`, every distance `<= maxd <= 4096`; `buf` holds `QB` rows as
 /// written by [`fill_rows`]; `idx`/`dist` hold `QB * k`; the instruction set of `O` is
 /// available.
 #[inline(always)]
@@ -145,10 +146,10 @@ pub(crate) unsafe fn select_block<O: ScanOps, const QB: usize, D: DistBuf>(
         // `kth` become keys to sort.
         let tie_idx = &mut idx[below..];
         let ties = k - below;
-        // Indices are below `len <= PREFIX_ITEMS = 2^15` and distances at most 4096, so a key
-        // `(x << 16) | i` is a positive `i32`.
+        // Indices are below `len <= 2^16` and distances at most 4096, so a key `(x << 16) | i`
+        // is a positive `i32` whose low half is the index.
         if row_len <= DENSE_GATHER_ITEMS {
-            // SAFETY: `row` holds `row_len <= 2^15` distances, at most 4096 each; the writes
+            // SAFETY: `row` holds `row_len <= 4096` distances, at most 4096 each; the writes
             // are bounded by the slices' lengths whatever the counts.
             unsafe {
                 gather_dense::<O, D>(&mut lists, row.as_ptr(), row_len, kth, ties, keys, tie_idx)
@@ -238,7 +239,7 @@ unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
         let i = (lists.lt_base[p] as usize + m.trailing_zeros() as usize).min(last);
         // SAFETY: `i <= row_len - 1` (clamped; `below <= row_len` so `row_len > 0` here) is
         // readable; `n < below <= keys.len()`, writable. The key is positive: `i < 2^15`,
-        // distances below `2^15`.
+        // distances below `2^15` (its index fits the low 16 bits).
         unsafe {
             let x = (*row.add(i)).get() as i32;
             keys.add(n).write((x << 16) | i as i32);
@@ -279,7 +280,7 @@ unsafe fn gather_dense<O: ScanOps, D: DistBuf>(
 /// disagree), release builds write wrong (in-bounds) keys.
 ///
 /// # Safety
-/// `row.len()` a multiple of 64, at most `2^15`, distances below `2^15`; the instruction set
+/// `row.len()` a multiple of 64, at most `2^16`, distances below `2^15`; the instruction set
 /// of `O` is available. For a correct result `keys` holds at least `kth.below + ties + 2`
 /// slots, `tie_idx` at least `ties`, and the counts are exact.
 #[inline(always)]

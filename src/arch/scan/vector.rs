@@ -5,6 +5,7 @@
 
 use super::ops::ScanOps;
 use super::state::MAX_VECTOR_ITEMS;
+use super::stream::PREFIX_ITEMS;
 use crate::layout::Lane;
 
 /// 64 bytes of lanes and the lane primitives the scans need. All methods are `unsafe`: they use
@@ -89,6 +90,12 @@ pub(crate) trait Vector: Copy {
     /// two block methods below. Otherwise they are never called. Byte packing stays in this
     /// trait because it depends on how the lanes lay out the distances.
     const U8_BUF: bool = false;
+
+    /// The longest shared history that a call with several queries decides on the two-pass path
+    /// when its distances fit bytes ([`Vector::U8_BUF`], `maxd <= U8_MAX_DISTANCE`): at most
+    /// `2^16` (the keys `(distance << 16) | index`). [`PREFIX_ITEMS`] unless an instruction
+    /// set measured better (docs/design/scan.md, "Long histories").
+    const TWO_PASS_U8_ITEMS: usize = PREFIX_ITEMS;
 
     /// Packs the distances `d` of items `s * N .. (s + 1) * N` of a 64-item block into the
     /// block accumulator `acc` (`s < 64 / N`; `acc` starts as zero; every distance `< 256`),

@@ -253,6 +253,10 @@ zmm_vector!(
     // then brought to item order by one in-lane byte shuffle (pairs of lanes `j`, per step) and
     // one word permute: about 2 instructions per 8 items fewer than 8 down-converting moves.
     const U8_BUF: bool = true;
+    // Byte rows of a query block over 65,536 items stay in L2 beside the history (4 x 64 KiB),
+    // and the two-pass path stays ahead of the stream up to there for several queries
+    // (docs/design/scan.md, "Long histories").
+    const TWO_PASS_U8_ITEMS: usize = 65536;
     #[inline(always)]
     unsafe fn pack_u8(acc: Self, d: Self, s: usize) -> Self {
         // SAFETY: AVX-512 F available.
