@@ -253,8 +253,9 @@ zmm_vector!(
     // then brought to item order by one in-lane byte shuffle (pairs of lanes `j`, per step) and
     // one word permute: about 2 instructions per 8 items fewer than 8 down-converting moves.
     const U8_BUF: bool = true;
-    // Byte rows of a query block over 65,536 items stay in L2 beside the history (4 x 64 KiB),
-    // and the two-pass path stays ahead of the stream up to there for several queries
+    // A query block's byte rows over 65,536 items (8 x 64 KiB) and an m = 64 history (512 KiB)
+    // fit a 2 MiB L2 together, and the two-pass path stays ahead of the stream up to there for
+    // several queries: measured on an Intel Xeon only; Zen 4/5 (1 MiB L2) still to be measured
     // (docs/design/scan.md, "Long histories").
     const TWO_PASS_U8_ITEMS: usize = 65536;
     #[inline(always)]
