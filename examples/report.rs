@@ -185,7 +185,10 @@ fn features() -> Vec<&'static str> {
             "avx512bw",
             "avx512vl",
             "avx512vpopcntdq",
-            "avx512bitalg"
+            "avx512bitalg",
+            "avx512vbmi2",
+            "bmi1",
+            "bmi2"
         );
     }
     #[cfg(target_arch = "aarch64")]

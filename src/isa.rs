@@ -8,19 +8,20 @@ use crate::error::{Error, Result};
 /// An instruction set the kernels are written for.
 ///
 /// 32 bits wide (`eta_isa` is a `uint32_t` in C); values are append-only, like the status codes.
-/// The AVX-512 set means AVX-512 F, BW, VL, VPOPCNTDQ and BITALG (Ice Lake and later, Zen 4 and
-/// later) plus the AVX2 set. The AVX-512 BW set means AVX-512 F, BW and VL plus the AVX2 set
-/// (Skylake-SP, Cascade Lake: the same kernels with a nibble-lookup popcount), and is what an
-/// AVX-512 CPU without VPOPCNTDQ or BITALG runs. The AVX2 set means AVX2, FMA, POPCNT and F16C
-/// together; a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's Advanced SIMD.
+/// The AVX-512 set means AVX-512 F, BW, VL, VPOPCNTDQ, BITALG and VBMI2 (Ice Lake and later, Zen
+/// 4 and later: every CPU with the first five has VBMI2) plus the AVX2 set. The AVX-512 BW set
+/// means AVX-512 F, BW and VL plus the AVX2 set (Skylake-SP, Cascade Lake: the same kernels with
+/// a nibble-lookup popcount), and is what an AVX-512 CPU without VPOPCNTDQ or BITALG runs. The
+/// AVX2 set means AVX2, FMA, POPCNT, F16C, BMI1 and BMI2 together (every AVX2 CPU since Haswell
+/// and Excavator has all six); a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's Advanced SIMD.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Isa {
     /// Portable code, any CPU: the reference every other kernel is tested against.
     Scalar = 0,
-    /// x86-64 AVX2 + FMA (+ POPCNT, F16C).
+    /// x86-64 AVX2 + FMA (+ POPCNT, F16C, BMI1, BMI2).
     Avx2 = 1,
-    /// x86-64 AVX-512 F/BW/VL/VPOPCNTDQ/BITALG.
+    /// x86-64 AVX-512 F/BW/VL/VPOPCNTDQ/BITALG/VBMI2.
     Avx512 = 2,
     /// aarch64 NEON.
     Neon = 3,

@@ -1,11 +1,14 @@
-//! AVX2: the [`Avx2`] token, the one feature list (AVX2, FMA, POPCNT, F16C) from which both the
+//! AVX2: the [`Avx2`] token, the one feature list (AVX2, FMA, POPCNT, F16C, BMI1, BMI2; BMI1's
+//! `tzcnt`/`blsr` extract the small-m path's indices) from which both the
 //! kernels' `#[target_feature]` and [`detect`] come, and the kernel table [`KERNELS`]. A CPU
 //! lacking one of these features runs the scalar table.
 
 use crate::arch::Kernels;
 use crate::isa::Isa;
 
-feature_set!($ target_features = is_x86_feature_detected ["avx2", "fma", "popcnt", "f16c"]);
+feature_set!($ target_features = is_x86_feature_detected [
+    "avx2", "fma", "popcnt", "f16c", "bmi1", "bmi2",
+]);
 
 mod encode;
 mod scan;

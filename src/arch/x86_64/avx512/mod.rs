@@ -1,11 +1,11 @@
-//! AVX-512: the [`Avx512`] token, the one feature list (F, BW, VL, VPOPCNTDQ, BITALG, with the
-//! AVX2 set) from which both the kernels' `#[target_feature]` and [`detect`] come, and the
-//! kernel table [`KERNELS`].
+//! AVX-512: the [`Avx512`] token, the one feature list (F, BW, VL, VPOPCNTDQ, BITALG, VBMI2, with
+//! the AVX2 set; VBMI2's `vpcompressb` extracts the small-m path's indices) from which both the
+//! kernels' `#[target_feature]` and [`detect`] come, and the kernel table [`KERNELS`].
 //!
 //! A CPU with AVX-512 F, BW and VL but without VPOPCNTDQ or BITALG (the native popcounts;
 //! Skylake-SP, Cascade Lake) runs the `avx512bw` table (`super::avx512bw`), which shares this
 //! module's vectors, sorting network, [`ScanOps`](crate::arch::scan::ScanOps) and encoder and
-//! differs only in its popcount.
+//! differs only in its popcount and index compress.
 
 use crate::arch::Kernels;
 use crate::isa::Isa;
@@ -16,9 +16,12 @@ feature_set!($ target_features = is_x86_feature_detected [
     "avx512vl",
     "avx512vpopcntdq",
     "avx512bitalg",
+    "avx512vbmi2",
     "avx2",
     "fma",
     "popcnt",
+    "bmi1",
+    "bmi2",
 ]);
 
 pub(super) mod encode;

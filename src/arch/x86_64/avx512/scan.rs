@@ -1,5 +1,6 @@
 //! AVX-512 scan kernels: the vectors (one `zmm` = 64 bytes of lanes) of every lane type, generic
-//! over the one primitive the two AVX-512 tables differ in, the lane popcount ([`ZmmPopcnt`]);
+//! over the two primitives the two AVX-512 tables differ in, the lane popcount and the index
+//! compress ([`ZmmPopcnt`]);
 //! the [`ScanOps`] of the [`Avx512`] token (shared by both tables: it needs F and BW only); and
 //! this table's four kernel tables per lane type.
 //!
@@ -94,8 +95,9 @@ impl ScanOps for Avx512 {
     }
 }
 
-/// The lane popcount of one AVX-512 table: the only primitive in which the `avx512` and
-/// `avx512bw` tables' scan vectors differ. Zero-sized; every method `#[inline(always)]` and only
+/// The primitives in which the `avx512` and `avx512bw` tables' scan vectors differ: the lane
+/// popcount, and the index compress (`vpcompressb` needs VBMI2, which the CPUs of `avx512bw`
+/// lack). Zero-sized; every method `#[inline(always)]` and only
 /// called inside that table's `#[target_feature]` entry points.
 pub(crate) trait ZmmPopcnt: Copy + 'static {
     /// Popcount of each `u64` lane.
@@ -118,6 +120,31 @@ pub(crate) trait ZmmPopcnt: Copy + 'static {
     /// # Safety
     /// As [`ZmmPopcnt::pop64`].
     unsafe fn pop8(v: __m512i) -> __m512i;
+
+    /// [`Vector::compress_indices`] of this table: by default four `vpcompressd` of 16
+    /// indices (AVX-512 F), each stored whole and advanced by its quarter's popcount.
+    ///
+    /// # Safety
+    /// `out..out + 64` writable; the implementing table's features are available.
+    #[inline(always)]
+    unsafe fn compress_indices(mask: u64, base: u32, out: *mut u32) -> usize {
+        // SAFETY: `out..out + 64` writable (the caller): the store of quarter `q` starts at
+        // most `16 q` slots in; AVX-512 F available.
+        unsafe {
+            let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            let mut idx = _mm512_add_epi32(iota, _mm512_set1_epi32(base as i32));
+            let sixteen = _mm512_set1_epi32(16);
+            let mut o = 0;
+            for q in 0..4 {
+                let m = (mask >> (16 * q)) as u16;
+                let v = _mm512_maskz_compress_epi32(m, idx);
+                _mm512_storeu_si512(out.add(o).cast(), v);
+                o += m.count_ones() as usize;
+                idx = _mm512_add_epi32(idx, sixteen);
+            }
+            o
+        }
+    }
 }
 
 /// The `avx512` table's popcount: VPOPCNTDQ and BITALG, one instruction per lane width.
@@ -144,6 +171,45 @@ impl ZmmPopcnt for Native {
     unsafe fn pop8(v: __m512i) -> __m512i {
         // SAFETY: as above.
         unsafe { _mm512_popcnt_epi8(v) }
+    }
+    #[inline(always)]
+    unsafe fn compress_indices(mask: u64, base: u32, out: *mut u32) -> usize {
+        // One `vpcompressb` (VBMI2) packs the positions of the set bits as bytes; each 16 of
+        // them are widened (`vpmovzxbd`), offset by `base` and stored. At the sparse levels
+        // of the small-m path (a few bits per 64) that is one compress and one store per
+        // block, against four of each.
+        let n = mask.count_ones() as usize;
+        // SAFETY: `out..out + 64` writable (the caller): the store of quarter `q` is made only
+        // when `n > 16 q`, and writes slots `16 q..16 q + 16`; AVX-512 F/VBMI2 available (the
+        // `avx512` table).
+        unsafe {
+            let iota = _mm512_set_epi8(
+                63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44,
+                43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24,
+                23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+                1, 0,
+            );
+            let packed = _mm512_maskz_compress_epi8(mask, iota);
+            let basev = _mm512_set1_epi32(base as i32);
+            // (A macro, not a closure: closures are not inlined into the instruction set.)
+            macro_rules! put {
+                ($q:literal, $b:expr) => {
+                    let v = _mm512_add_epi32(_mm512_cvtepu8_epi32($b), basev);
+                    _mm512_storeu_si512(out.add(16 * $q).cast(), v);
+                };
+            }
+            put!(0, _mm512_castsi512_si128(packed));
+            if n > 16 {
+                put!(1, _mm512_extracti32x4_epi32::<1>(packed));
+                if n > 32 {
+                    put!(2, _mm512_extracti32x4_epi32::<2>(packed));
+                    if n > 48 {
+                        put!(3, _mm512_extracti32x4_epi32::<3>(packed));
+                    }
+                }
+            }
+        }
+        n
     }
 }
 
@@ -186,22 +252,8 @@ macro_rules! zmm_vector {
 
             #[inline(always)]
             unsafe fn compress_indices(mask: u64, base: u32, out: *mut u32) -> usize {
-                // SAFETY: `out..out + 64` writable (the caller): the store of quarter `q`
-                // starts at most `16 q` slots in; AVX-512 F available.
-                unsafe {
-                    let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-                    let mut idx = _mm512_add_epi32(iota, _mm512_set1_epi32(base as i32));
-                    let sixteen = _mm512_set1_epi32(16);
-                    let mut o = 0;
-                    for q in 0..4 {
-                        let m = (mask >> (16 * q)) as u16;
-                        let v = _mm512_maskz_compress_epi32(m, idx);
-                        _mm512_storeu_si512(out.add(o).cast(), v);
-                        o += m.count_ones() as usize;
-                        idx = _mm512_add_epi32(idx, sixteen);
-                    }
-                    o
-                }
+                // SAFETY: forwarded (the same contract).
+                unsafe { P::compress_indices(mask, base, out) }
             }
 
             $($body)*

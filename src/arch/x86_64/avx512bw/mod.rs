@@ -19,6 +19,8 @@ feature_set!($ target_features = is_x86_feature_detected [
     "avx2",
     "fma",
     "popcnt",
+    "bmi1",
+    "bmi2",
 ]);
 
 mod scan;
