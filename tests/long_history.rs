@@ -2,8 +2,9 @@
 //! prefix (at least 4096 items, `128 K`, at most `PREFIX_ITEMS`; `stream::stream_prefix`),
 //! against the naive reference of the contract, on every instruction set the machine has
 //! (forced through an explicit `Engine`), one thread and split over threads: L = 32767..32769 and
-//! 65535..65537 (the two-pass limit of AVX-512 for several queries), prefixes spanning several tiles (m = 4096), `K` whose prefix is longer than the
-//! minimum, ties everywhere (and `K` items at distance 0), ascending and descending histories.
+//! 65535..65537 (the two-pass limit of AVX-512 for several queries), the chunks past it,
+//! prefixes spanning several tiles (m = 4096), `K` whose prefix is longer than the minimum, ties
+//! everywhere (and `K` items at distance 0), ascending and descending histories.
 
 mod common;
 
@@ -85,6 +86,30 @@ fn both_sides_of_the_two_pass_limit_match_the_reference() {
     ] {
         seed += 1;
         check(seed, 64, b, len, k, pattern, &[3]);
+    }
+}
+
+/// Past the AVX-512 two-pass limit with several queries, the history is answered in two-pass
+/// chunks merged by `(distance, index)`: two and three chunks, ties across chunk boundaries
+/// (all equal, few values), the best items in the first or the last chunk, `m` of two and three
+/// lanes (smaller chunks by bytes), and `K` from 32 to more than half a chunk. (Other
+/// instruction sets stream these histories: the same reference holds.)
+#[test]
+fn chunked_two_pass_matches_the_reference() {
+    let p = PREFIX_ITEMS;
+    let mut seed = 141_000;
+    for (len, m, b, k, pattern) in [
+        (4 * p + 5, 64, 3, 50, Pattern::Random),
+        (4 * p + 5, 64, 2, 50, Pattern::AllEqual),
+        (2 * p + 1, 64, 3, 32, Pattern::Descending),
+        (2 * p + 1, 64, 2, 32, Pattern::Ascending),
+        (2 * p + 1, 128, 3, 50, Pattern::FewValues),
+        (2 * p + 1, 192, 2, 50, Pattern::Random),
+        (3 * p, 64, 2, p + 1, Pattern::Random),
+        (2 * p + 1, 64, 2, 2000, Pattern::FewValues),
+    ] {
+        seed += 1;
+        check(seed, m, b, len, k, pattern, &[2]);
     }
 }
 

@@ -77,7 +77,119 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize>(
     dist: &mut [u16],
 ) {
     // SAFETY: forwarded.
-    unsafe { by_lane_count!(V::Lane, a.lanes, topk_shared_w::<V, QB>(a, k, idx, dist)) }
+    unsafe {
+        by_lane_count!(
+            V::Lane,
+            a.lanes,
+            topk_shared_chunks::<V, QB>(a, k, idx, dist)
+        )
+    }
+}
+
+/// The chunk length (items) in which a shared history longer than the two-pass limit is
+/// answered, chunk by chunk on the two-pass path, merged: where the vector type's byte-distance
+/// limit lies above `PREFIX_ITEMS` (the AVX-512 tables) and the call has several queries, whose
+/// two-pass path costs less per item than the streaming path past that limit (on a Zen 5, 1 MiB
+/// L2: 1.3-1.4x at `L = 65,537`, `B = 256`; `docs/design/scan.md`, "Long histories"). `None`:
+/// the whole history in one piece (two-pass or streaming).
+#[inline(always)]
+fn two_pass_chunk<V: Vector>(nq: usize, lanes: usize, k: usize, len: usize) -> Option<usize> {
+    let maxd = max_distance::<V::Lane>(lanes);
+    let limit = V::TWO_PASS_U8_ITEMS.clamp(PREFIX_ITEMS, 1 << 16);
+    if !(V::U8_BUF && maxd <= U8_MAX_DISTANCE && nq > 1 && limit > PREFIX_ITEMS && len > limit) {
+        return None;
+    }
+    // Each chunk within the limit and within the two-pass path's 4 tiles of bytes, the chunks
+    // of near-equal length.
+    let cap = limit.min(4 * TILE_BYTES / (lanes * core::mem::size_of::<V::Lane>()));
+    if cap <= PREFIX_ITEMS {
+        return None;
+    }
+    let chunk = len
+        .div_ceil(len.div_ceil(cap))
+        .next_multiple_of(64)
+        .min(cap);
+    (chunk >= k).then_some(chunk)
+}
+
+/// [`topk_shared_w`], over [`two_pass_chunk`]'s chunks where it gives some: the first chunk's
+/// results go straight to `idx`/`dist`, every later chunk's to a scratch row per query, merged
+/// in ([`merge_rows`]).
+///
+/// # Safety
+/// As [`topk_shared`], with `W` the lane count or 0.
+#[inline(always)]
+unsafe fn topk_shared_chunks<V: Vector, const QB: usize, const W: usize>(
+    a: &SharedScan<'_, V::Lane>,
+    k: usize,
+    idx: &mut [u32],
+    dist: &mut [u16],
+) {
+    let Some(chunk) = two_pass_chunk::<V>(a.nq, a.lanes, k, a.len) else {
+        // SAFETY: forwarded.
+        return unsafe { topk_shared_w::<V, QB, W>(a, k, idx, dist) };
+    };
+    let mut more_idx = Pooled::<u32>::take(a.nq * k);
+    let mut more_dist = Pooled::<u16>::take(a.nq * k);
+    for start in (0..a.len).step_by(chunk) {
+        let n = chunk.min(a.len - start);
+        // The chunk as a history of its own: its rows start `start` items in, same stride
+        // (`hist.len() - start >= (lanes - 1) * stride + n`, `stride >= n`).
+        let part = SharedScan {
+            q: a.q,
+            nq: a.nq,
+            lanes: a.lanes,
+            hist: &a.hist[start..],
+            len: n,
+            stride: a.stride,
+        };
+        if start == 0 {
+            // SAFETY: the invariants above; `idx`/`dist` hold `nq * k` slots.
+            unsafe { topk_shared_w::<V, QB, W>(&part, k, idx, dist) };
+            continue;
+        }
+        // SAFETY: as above, into the scratch rows.
+        unsafe { topk_shared_w::<V, QB, W>(&part, k, &mut more_idx, &mut more_dist) };
+        let (have, got) = (k.min(start), k.min(n));
+        for b in 0..a.nq {
+            let ni = &mut more_idx[b * k..][..got];
+            ni.iter_mut().for_each(|i| *i += start as u32);
+            let (ri, rd) = (&mut idx[b * k..][..k], &mut dist[b * k..][..k]);
+            merge_rows(ri, rd, have, ni, &more_dist[b * k..][..got]);
+        }
+    }
+}
+
+/// Merges, in place, the `have` nearest of earlier items (`idx[..have]`/`dist[..have]`, in the
+/// contract's `(distance, index)` order) with `ni`/`nd` (the nearest of later items, in that
+/// order, every index above those in `idx`), keeping the first `min(idx.len(), have +
+/// ni.len())` of the merged order in `idx`/`dist`.
+#[inline(always)]
+fn merge_rows(idx: &mut [u32], dist: &mut [u16], have: usize, ni: &[u32], nd: &[u16]) {
+    let got = ni.len();
+    let keep = idx.len().min(have + got);
+    // How many of each the first `keep` take; at equal distances the earlier item comes first.
+    let (mut i, mut j) = (0, 0);
+    while i + j < keep {
+        if j < got && (i == have || nd[j] < dist[i]) {
+            j += 1;
+        } else {
+            i += 1;
+        }
+    }
+    // Backwards into place: slot `i + j - 1` is never below an earlier item still to be read.
+    while j > 0 {
+        let w = i + j - 1;
+        if i > 0 && dist[i - 1] > nd[j - 1] {
+            idx[w] = idx[i - 1];
+            dist[w] = dist[i - 1];
+            i -= 1;
+        } else {
+            idx[w] = ni[j - 1];
+            dist[w] = nd[j - 1];
+            j -= 1;
+        }
+    }
 }
 
 /// # Safety

@@ -309,7 +309,7 @@ unsafe fn select<V: Vector>(
 fn copy_short(dst: &mut [u32], src: &[u32]) {
     const C: usize = 8;
     let n = dst.len();
-    if n > 8 * C || n < C {
+    if !(C..=8 * C).contains(&n) {
         dst.copy_from_slice(src);
         return;
     }
@@ -327,7 +327,7 @@ fn copy_short(dst: &mut [u32], src: &[u32]) {
 fn fill_short(dst: &mut [u16], v: u16) {
     const C: usize = 16;
     let n = dst.len();
-    if n > 8 * C || n < C {
+    if !(C..=8 * C).contains(&n) {
         dst.fill(v);
         return;
     }
