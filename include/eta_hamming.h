@@ -86,7 +86,8 @@
  * means AVX-512 F, BW and VL plus the AVX2 set (Skylake-SP, Cascade Lake: the same kernels with
  * a nibble-lookup popcount), and is what an AVX-512 CPU without VPOPCNTDQ or BITALG runs. The
  * AVX2 set means AVX2, FMA, POPCNT, F16C, BMI1 and BMI2 together (every AVX2 CPU since Haswell
- * and Excavator has all six); a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's Advanced SIMD.
+ * and Excavator has all six); a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's
+ * Advanced SIMD.
  */
 enum eta_isa
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 /// means AVX-512 F, BW and VL plus the AVX2 set (Skylake-SP, Cascade Lake: the same kernels with
 /// a nibble-lookup popcount), and is what an AVX-512 CPU without VPOPCNTDQ or BITALG runs. The
 /// AVX2 set means AVX2, FMA, POPCNT, F16C, BMI1 and BMI2 together (every AVX2 CPU since Haswell
-/// and Excavator has all six); a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's Advanced SIMD.
+/// and Excavator has all six); a CPU with AVX2 but not the rest runs scalar. NEON is aarch64's
+/// Advanced SIMD.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Isa {

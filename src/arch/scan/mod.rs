@@ -86,6 +86,21 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize>(
     }
 }
 
+/// Whether byte distances fit (the vector type packs them and every distance is below
+/// `0xFF`), and the two-pass limit of a shared history: with several queries and byte
+/// distances, the vector type's own (`Vector::TWO_PASS_U8_ITEMS`, at most 2^16), else
+/// `PREFIX_ITEMS`.
+#[inline(always)]
+fn two_pass_limit<V: Vector>(nq: usize, lanes: usize) -> (bool, usize) {
+    let bytes_fit = V::U8_BUF && max_distance::<V::Lane>(lanes) <= U8_MAX_DISTANCE;
+    let limit = if bytes_fit && nq > 1 {
+        V::TWO_PASS_U8_ITEMS.clamp(PREFIX_ITEMS, 1 << 16)
+    } else {
+        PREFIX_ITEMS
+    };
+    (bytes_fit, limit)
+}
+
 /// The chunk length (items) in which a shared history longer than the two-pass limit is
 /// answered, chunk by chunk on the two-pass path, merged: where the vector type's byte-distance
 /// limit lies above `PREFIX_ITEMS` (the AVX-512 tables) and the call has several queries, whose
@@ -94,9 +109,8 @@ pub(crate) unsafe fn topk_shared<V: Vector, const QB: usize>(
 /// the whole history in one piece (two-pass or streaming).
 #[inline(always)]
 fn two_pass_chunk<V: Vector>(nq: usize, lanes: usize, k: usize, len: usize) -> Option<usize> {
-    let maxd = max_distance::<V::Lane>(lanes);
-    let limit = V::TWO_PASS_U8_ITEMS.clamp(PREFIX_ITEMS, 1 << 16);
-    if !(V::U8_BUF && maxd <= U8_MAX_DISTANCE && nq > 1 && limit > PREFIX_ITEMS && len > limit) {
+    let (_, limit) = two_pass_limit::<V>(nq, lanes);
+    if limit <= PREFIX_ITEMS || len <= limit {
         return None;
     }
     // Each chunk within the limit and within the two-pass path's 4 tiles of bytes, the chunks
@@ -210,15 +224,7 @@ unsafe fn topk_shared_w<V: Vector, const QB: usize, const W: usize>(
         return unsafe { small::topk_shared::<V, QB, W>(a, k, idx, dist) };
     }
     let maxd = max_distance::<V::Lane>(lanes);
-    // Byte distances where the vector type packs them and every distance fits.
-    let bytes_fit = V::U8_BUF && maxd <= U8_MAX_DISTANCE;
-    // The two-pass limit: with several queries and byte distances, the vector type's own
-    // (`Vector::TWO_PASS_U8_ITEMS`, at most 2^16), else `PREFIX_ITEMS`.
-    let limit = if bytes_fit && a.nq > 1 {
-        V::TWO_PASS_U8_ITEMS.clamp(PREFIX_ITEMS, 1 << 16)
-    } else {
-        PREFIX_ITEMS
-    };
+    let (bytes_fit, limit) = two_pass_limit::<V>(a.nq, lanes);
     let p = len.min(limit);
     // A short history (within the limit, at most 4 tiles of bytes): the two-pass path decides
     // it, in one pass over the history per query block.
